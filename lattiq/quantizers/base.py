@@ -1,0 +1,54 @@
+"""The one quantizer contract: ``forward(z) -> QuantizerOutput(codes, indices, aux_loss)``.
+
+Shape legend for this package: ``...`` any leading batch shape, ``d`` the code's dimension,
+``K`` the codebook size. Input is channels-last ``(..., d)``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+__all__ = ["QuantizerOutput", "Quantizer"]
+
+
+class QuantizerOutput(NamedTuple):
+    """What every quantizer returns, whatever its options.
+
+    Attributes
+    ----------
+    codes : Tensor (..., d)
+        Quantized vectors in the input's dtype, carrying the straight-through gradient.
+    indices : LongTensor (...)
+        Codeword indices in ``[0, codebook_size)``. A multi-scale quantizer returns a list of
+        per-scale index tensors here (documented on that class).
+    aux_loss : Tensor ()
+        Scalar auxiliary loss (entropy penalties of the baselines); exactly zero for fixed
+        lattice codes.
+    """
+
+    codes: torch.Tensor
+    indices: torch.Tensor
+    aux_loss: torch.Tensor
+
+
+class Quantizer(nn.Module):
+    """Base class: subclasses implement ``forward``, ``indices_to_codes``, ``codes_to_indices``."""
+
+    dim: int
+    codebook_size: int
+
+    @property
+    def bits_per_token(self) -> float:
+        """``log2(codebook_size)``."""
+        import math
+
+        return math.log2(self.codebook_size)
+
+    def indices_to_codes(self, indices: torch.Tensor) -> torch.Tensor:  # (...) -> (..., d)
+        raise NotImplementedError
+
+    def codes_to_indices(self, codes: torch.Tensor) -> torch.Tensor:  # (..., d) -> (...)
+        raise NotImplementedError

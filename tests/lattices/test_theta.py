@@ -1,0 +1,40 @@
+"""Theta series: closed forms against Fincke–Pohst enumeration, and the DESIGN.md values."""
+
+import pytest
+
+from lattiq.lattices import get_lattice
+
+# entry m counts the vectors of norm m (SPLAG ch. 4)
+LEECH = [1, 0, 0, 0, 196560, 0, 16773120, 0, 398034000, 0, 4629381120]
+E8 = [1, 0, 240, 0, 2160, 0, 6720, 0, 17520]
+D4 = [1, 0, 24, 0, 24, 0, 96, 0, 24]
+
+
+def test_closed_forms_match_literature():
+    assert get_lattice("leech").theta_series(11) == LEECH
+    assert get_lattice("e8").theta_series(9) == E8
+    assert get_lattice("d4").theta_series(9) == D4
+    assert get_lattice("z3").theta_series(6) == [1, 6, 12, 8, 6, 24]
+
+
+@pytest.mark.parametrize("name,n", [("e8", 9), ("d4", 11), ("z4", 8), ("d6", 7), ("z8", 5)])
+def test_enumeration_agrees_with_closed_form(name, n):
+    L = get_lattice(name)
+    assert L.theta_series(n, method="enumerate") == L.theta_series(n, method="closed")
+
+
+def test_leech_enumeration_through_norm_6():
+    L = get_lattice("leech")
+    assert L.theta_series(7, method="enumerate") == LEECH[:7]
+
+
+@pytest.mark.slow
+def test_leech_enumeration_through_norm_8():
+    assert get_lattice("leech").theta_series(9, method="enumerate") == LEECH[:9]
+
+
+def test_a2_hexagonal():
+    # norms 2, 6, 8, 14 ... each with 6 vectors (A2 in the zero-sum plane)
+    th = get_lattice("a2").theta_series(15)
+    assert th[:9] == [1, 0, 6, 0, 0, 0, 6, 0, 6]
+    assert th[14] == 12
