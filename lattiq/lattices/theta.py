@@ -72,9 +72,10 @@ def fincke_pohst_form(gram: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _reduced(gi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """LLL-reduce an exact integer Gram; returns (reduced Gram, unimodular T with G' = T G Tᵀ)."""
-    from .exact import lll_reduce_gram
+    from .reduction import lll_reduce
 
-    T = np.asarray(lll_reduce_gram(gi), dtype=np.int64)
+    # rows of the Cholesky factor have Gram matrix gi; LLL's change of basis is exact
+    _, T = lll_reduce(np.linalg.cholesky(gi.astype(np.float64)))
     g2 = T @ gi @ T.T
     return g2, T
 

@@ -1,0 +1,50 @@
+"""``lattiq bench [NAME] [-- ARGS]``: list or run the benchmark scripts under ``benchmarks/``.
+
+Benchmarks live in the source tree (they are not part of the installed package); this
+command finds them beside the package in a source checkout and runs one in a subprocess with
+the current interpreter, passing any extra arguments through.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
+
+
+def benchmark_dir() -> pathlib.Path:
+    """The ``benchmarks/`` directory of the source checkout lattiq runs from."""
+    return pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def list_benchmarks() -> dict[str, pathlib.Path]:
+    """``{name: script}`` for every ``benchmarks/bench_*.py`` (name without the prefix)."""
+    d = benchmark_dir()
+    if not d.is_dir():
+        return {}
+    return {p.stem.removeprefix("bench_"): p for p in sorted(d.glob("bench_*.py"))}
+
+
+def _cmd(args) -> int:
+    benches = list_benchmarks()
+    if not benches:
+        raise FileNotFoundError(
+            f"no benchmarks found at {benchmark_dir()}; run lattiq from a source checkout"
+        )
+    if not args.name:
+        for name, path in benches.items():
+            doc = (path.read_text().split('"""')[1].strip().splitlines() or [""])[0] \
+                if '"""' in path.read_text() else ""
+            print(f"{name:<20} {doc}")
+        return 0
+    if args.name not in benches:
+        raise ValueError(f"unknown benchmark {args.name!r}; known: {', '.join(benches)}")
+    cmd = [sys.executable, str(benches[args.name]), *args.args]
+    return subprocess.call(cmd)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("bench", help="list or run the benchmarks under benchmarks/")
+    p.add_argument("name", nargs="?", help="benchmark name (omit to list them)")
+    p.add_argument("args", nargs="*", help="arguments passed to the benchmark script")
+    p.set_defaults(func=_cmd)
