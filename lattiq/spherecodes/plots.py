@@ -1,0 +1,422 @@
+"""Figures for spherical codes: δ_min versus N, inner-product histograms, 3-D views.
+
+matplotlib is imported inside the functions, never at import of :mod:`lattiq.spherecodes`,
+and only through its object-oriented API: every figure is a
+:class:`matplotlib.figure.Figure` with its own Agg canvas, so no pyplot state, no global
+backend switch and no display are involved. Each function returns the Figure and, given
+``path``, also writes a PNG there.
+
+Data and drawing are apart: :func:`delta_min_series` computes the points of the δ_min
+versus N figure through the code registry (``get_code(name).min_distance()``), and
+:func:`plot_delta_min_vs_n` draws any such series, with the upper bound of
+:func:`lattiq.spherecodes.bounds.delta_min_upper_bound` for reference (the kind of figure
+of Fig. 2 in "Spherical Leech Quantization", arXiv 2512.14697).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from .bounds import delta_min_upper_bound
+
+__all__ = [
+    "DeltaMinPoint",
+    "delta_min_series",
+    "new_figure",
+    "plot_delta_min_vs_n",
+    "plot_inner_product_histogram",
+    "plot_sphere_points",
+]
+
+#: One point of a δ_min-versus-N series: (code name, N, δ_min).
+DeltaMinPoint = tuple[str, int, float]
+
+_FAMILY_STYLE = {
+    "fibonacci": dict(marker="o", color="tab:blue"),
+    "random": dict(marker="x", color="tab:gray"),
+    "binary": dict(marker="s", color="tab:orange"),
+    "lattice": dict(marker="*", color="tab:red", markersize=11),
+}
+
+
+def new_figure(figsize=(6.4, 4.8), subplot_kw=None):
+    """A Figure on its own Agg canvas and one Axes (no pyplot, no global backend).
+
+    .. math:: \\text{Figure} \\to \\text{FigureCanvasAgg} \\to \\text{PNG}
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1, **(subplot_kw or {}))
+    return fig, ax
+
+
+def _finish(fig, path):
+    if path is not None:
+        path = os.fspath(path)
+        d = os.path.dirname(path)
+        if d:
+            os.makedirs(d, exist_ok=True)
+        fig.savefig(path, dpi=120, format="png")
+    return fig
+
+
+def _axes(ax, figsize, subplot_kw=None):
+    if ax is None:
+        return new_figure(figsize, subplot_kw)
+    return ax.figure, ax
+
+
+# ------------------------------------------------------------------ δ_min versus N
+
+
+def _default_families(dim: int, quick: bool) -> dict[str, list[str]]:
+    """Code names per family for :func:`delta_min_series`."""
+    if dim == 3:
+        fib = [8, 12, 32, 100, 300, 1000, 3000] + ([] if quick else [10_000, 30_000, 100_000])
+        rnd = [8, 12, 32, 100, 300, 1000] + ([] if quick else [3000, 10_000, 30_000])
+        return {
+            "fibonacci": [f"fibonacci-{n}" for n in fib],
+            "random": [f"random-3-{n}-s0" for n in rnd],
+            "binary": ["bsq-3"],
+            "lattice": ["z3-shell1", "z3-shell2", "z3-shell5"],
+        }
+    if dim == 24:
+        rnd = [64, 256, 1024] + ([] if quick else [4096, 16_384])
+        fib = [64, 256, 1024] + ([] if quick else [4096, 16_384])
+        return {
+            "fibonacci": [f"fibonacci-24-{n}" for n in fib],
+            "random": [f"random-24-{n}-s0" for n in rnd],
+            "binary": ["bsq-24"],
+            "lattice": ["z24-shell1", "z24-shell2", "leech"],
+        }
+    rnd = [2 * dim, 8 * dim, 64 * dim, 512 * dim]
+    return {
+        "fibonacci": [f"fibonacci-{dim}-{n}" for n in rnd],
+        "random": [f"random-{dim}-{n}-s0" for n in rnd],
+        "binary": [f"bsq-{dim}"] if dim <= 24 else [],
+        "lattice": [f"z{dim}-shell1", f"z{dim}-shell2"],
+    }
+
+
+def delta_min_series(
+    dim: int,
+    families: Mapping[str, Sequence[str]] | None = None,
+    quick: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, list[DeltaMinPoint]]:
+    """δ_min of registered codes on :math:`S^{dim-1}`, grouped by family.
+
+    .. math:: \\delta_{\\min}(C) = \\min_{c \\ne c' \\in C} \\lVert c - c' \\rVert
+
+    Parameters
+    ----------
+    dim : int
+        Ambient dimension (3 and 24 have curated defaults: Fibonacci, random, binary and
+        lattice-shell codes; other dimensions get a generic choice).
+    families : mapping, optional
+        ``{family: [code name, ...]}``; names are anything
+        :func:`lattiq.spherecodes.get_code` accepts. Defaults per ``dim`` (and ``quick``).
+    quick : bool
+        Smaller default codes (for tests and ``lattiq report --quick``).
+    progress : callable, optional
+        Called with a short message before each code.
+
+    Returns
+    -------
+    dict
+        ``{family: [(name, N, δ_min), ...]}`` sorted by N; a code that cannot be built is
+        skipped with a message to ``progress``.
+    """
+    from . import get_code
+
+    fams = dict(families) if families is not None else _default_families(int(dim), quick)
+    out: dict[str, list[DeltaMinPoint]] = {}
+    for fam, names in fams.items():
+        pts = []
+        for name in names:
+            if progress:
+                progress(f"delta_min {name}")
+            try:
+                C = get_code(name)
+            except (ValueError, KeyError) as err:
+                if progress:
+                    progress(f"skipped {name}: {err}")
+                continue
+            if C.dim != dim:
+                raise ValueError(f"code {name!r} lives in dimension {C.dim}, not {dim}")
+            pts.append((name, int(C.size), float(C.min_distance())))
+        out[fam] = sorted(pts, key=lambda p: p[1])
+    return out
+
+
+def plot_delta_min_vs_n(
+    series: Mapping[str, Sequence[DeltaMinPoint]] | None = None,
+    dim: int | None = None,
+    *,
+    bound: bool = True,
+    ax=None,
+    path=None,
+    title: str | None = None,
+    quick: bool = False,
+):
+    """Minimum chord distance δ_min against the number of codewords N (log scale).
+
+    .. math:: \\delta_{\\min}(N) \\le \\sqrt{2 - 2 s^*(d, N)}
+
+    Each family is one marker style; the dashed line is the best upper bound of
+    :func:`~lattiq.spherecodes.bounds.delta_min_upper_bound` (Levenshtein, Rankin and, on
+    :math:`S^2`, Fejes Tóth), so the vertical gap to it is how far a code is from optimal.
+
+    Parameters
+    ----------
+    series : mapping, optional
+        ``{family: [(name, N, δ_min), ...]}`` as from :func:`delta_min_series`; computed
+        for ``dim`` when omitted.
+    dim : int, optional
+        Ambient dimension; required to draw the bound or to compute the series.
+    bound : bool
+        Draw the upper bound curve.
+    ax : matplotlib Axes, optional
+        Draw into this Axes instead of a new Figure.
+    path : str or os.PathLike, optional
+        Also save the Figure as a PNG here.
+    title : str, optional
+    quick : bool
+        Passed to :func:`delta_min_series` when ``series`` is omitted.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if series is None:
+        if dim is None:
+            raise ValueError("give either series or dim (to compute the default series)")
+        series = delta_min_series(dim, quick=quick)
+    if not isinstance(series, Mapping):
+        raise TypeError("series must be a mapping {family: [(name, N, delta_min), ...]}")
+    fig, ax = _axes(ax, (6.4, 4.6))
+    n_all = []
+    n_labels = 0
+    for fam, pts in series.items():
+        pts = list(pts)
+        if not pts:
+            continue
+        for p in pts:
+            if len(p) != 3 or not (p[1] >= 1 and 0 <= p[2] <= 2):
+                raise ValueError(f"bad point {p!r} in family {fam!r}: need (name, N >= 1, 0..2)")
+        ns = np.array([p[1] for p in pts], dtype=float)
+        ds = np.array([p[2] for p in pts], dtype=float)
+        n_all.extend(ns.tolist())
+        style = dict(_FAMILY_STYLE.get(fam, dict(marker="d")))
+        ls = "-" if len(pts) > 2 and fam in ("fibonacci", "random") else "none"
+        ax.plot(ns, ds, linestyle=ls, label=fam, **style)
+        if len(pts) <= 4 or fam in ("lattice", "binary"):
+            for name, n, dv in pts:
+                n_labels += 1
+                off = (4, 4) if n_labels % 2 else (4, -11)  # alternate to limit overlaps
+                ax.annotate(name, (n, dv), textcoords="offset points", xytext=off, fontsize=7)
+    if bound and dim is not None and n_all:
+        lo, hi = max(2, int(min(n_all))), int(max(n_all))
+        grid = np.unique(np.geomspace(lo, max(hi, lo + 1), 120).astype(np.int64))
+        bd = [delta_min_upper_bound(int(dim), int(n)) for n in grid]
+        ax.plot(grid, bd, "k--", lw=1, label="upper bound")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("N (number of codewords)")
+    ax.set_ylabel(r"$\delta_{\min}$ (chord)")
+    if title is None and dim is not None:
+        title = rf"$\delta_{{\min}}$ versus $N$ on $S^{{{int(dim) - 1}}}$"
+    if title:
+        ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _finish(fig, path)
+
+
+# ------------------------------------------------------------- inner products
+
+
+def _distribution_of(source, max_pairs: int = 2_000_000, seed: int = 0):
+    """``(values, counts, exact)`` from a code, a mapping or an (N, d) array."""
+    if isinstance(source, Mapping):
+        items = sorted((float(t), float(c)) for t, c in source.items())
+        return np.array([t for t, _ in items]), np.array([c for _, c in items]), True
+    if hasattr(source, "inner_product_distribution") and (
+        getattr(source, "distance_invariant", False) or getattr(source, "exact_form", None)
+        or getattr(source, "size", np.inf) <= 2000
+    ):
+        return _distribution_of(source.inner_product_distribution())
+    X = np.asarray(getattr(source, "points", source), dtype=np.float64)
+    if X.ndim != 2 or X.shape[0] < 2:
+        raise ValueError(f"points must have shape (N >= 2, d), got {X.shape}")
+    n = X.shape[0]
+    rng = np.random.default_rng(seed)
+    if n * (n - 1) // 2 <= max_pairs:
+        G = X @ X.T
+        vals = G[np.triu_indices(n, 1)]
+    else:
+        i = rng.integers(0, n, max_pairs)
+        j = rng.integers(0, n - 1, max_pairs)
+        j = j + (j >= i)
+        vals = np.einsum("ij,ij->i", X[i], X[j])
+    return np.clip(vals, -1, 1), None, False
+
+
+def plot_inner_product_histogram(
+    source, *, ax=None, path=None, title: str | None = None, log: bool = True, bins: int = 100
+):
+    """Distribution of inner products between codewords.
+
+    .. math:: n(t) = \\#\\{ j : \\langle c_i, c_j \\rangle = t \\}
+
+    A distance-invariant code (or a mapping ``{t: count}``) is drawn as exact spikes with
+    their counts; a point set as a histogram over its distinct pairs (sampled beyond two
+    million pairs).
+
+    Parameters
+    ----------
+    source : SphericalCode, mapping or (N, d) array
+        A code (its ``inner_product_distribution()``), ``{inner product: count}``, or
+        points.
+    ax, path, title
+        As in :func:`plot_delta_min_vs_n`.
+    log : bool
+        Logarithmic count axis.
+    bins : int
+        Histogram bins for point sets.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    vals, counts, exact = _distribution_of(source)
+    fig, ax = _axes(ax, (6.4, 4.0))
+    if exact:
+        if vals.size == 0:
+            raise ValueError("the distribution is empty")
+        if vals.size <= 64:
+            ax.vlines(vals, 0 if not log else 0.8, counts, color="tab:blue", lw=2)
+            ax.plot(vals, counts, "o", color="tab:blue")
+            for t, c in zip(vals, counts, strict=True):
+                ax.annotate(
+                    f"{int(c):,}",
+                    (t, c),
+                    textcoords="offset points",
+                    xytext=(0, 5),
+                    ha="center",
+                    fontsize=7,
+                )
+        else:
+            ax.hist(vals, bins=bins, weights=counts, color="tab:blue")
+    else:
+        ax.hist(vals, bins=bins, color="tab:gray")
+    if log:
+        ax.set_yscale("log")
+    ax.set_xlim(-1.05, 1.05)
+    ax.set_xlabel(r"inner product $\langle c_i, c_j\rangle$")
+    ax.set_ylabel("count")
+    if title is None:
+        title = getattr(source, "name", None)
+        title = f"inner products: {title}" if title else "inner products"
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    return _finish(fig, path)
+
+
+# ------------------------------------------------------------------- 3-D view
+
+
+def plot_sphere_points(
+    source,
+    *,
+    values=None,
+    ax=None,
+    path=None,
+    title: str | None = None,
+    max_points: int = 20_000,
+    sphere: bool = True,
+    elev: float = 20.0,
+    azim: float = 35.0,
+):
+    """3-D view of a code on :math:`S^2`.
+
+    .. math:: \\{ c_i \\} \\subset S^2 = \\{ x \\in \\mathbb R^3 : \\lVert x \\rVert = 1 \\}
+
+    Parameters
+    ----------
+    source : SphericalCode or (N, 3) array
+        Points on the unit sphere (a code's ``points``).
+    values : (N,) array_like, optional
+        A value per point for the colour (e.g. a usage histogram).
+    ax : a 3-D matplotlib Axes, optional
+    path, title
+        As in :func:`plot_delta_min_vs_n`.
+    max_points : int
+        Draw at most this many points (an even subsample beyond).
+    sphere : bool
+        Draw a faint wireframe of the unit sphere.
+    elev, azim : float
+        Viewing angles in degrees.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    X = np.asarray(getattr(source, "points", source), dtype=np.float64)
+    if X.ndim != 2 or X.shape[1] != 3:
+        raise ValueError(f"a 3-D view needs points of shape (N, 3) on S^2, got {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError("no points to draw")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("points contain NaN or Inf")
+    c = None
+    if values is not None:
+        c = np.asarray(values, dtype=np.float64).reshape(-1)
+        if c.size != X.shape[0]:
+            raise ValueError(f"values has {c.size} entries for {X.shape[0]} points")
+    if X.shape[0] > max_points:
+        keep = np.linspace(0, X.shape[0] - 1, max_points).astype(np.int64)
+        X = X[keep]
+        c = c[keep] if c is not None else None
+    fig, ax = _axes(ax, (5.5, 5.5), subplot_kw=dict(projection="3d"))
+    if sphere:
+        u = np.linspace(0, 2 * np.pi, 37)
+        v = np.linspace(0, np.pi, 19)
+        ax.plot_wireframe(
+            np.outer(np.cos(u), np.sin(v)),
+            np.outer(np.sin(u), np.sin(v)),
+            np.outer(np.ones_like(u), np.cos(v)),
+            color="0.8",
+            linewidth=0.4,
+        )
+    size = max(2.0, 40.0 / math.sqrt(max(X.shape[0] / 50.0, 1.0)))
+    sc = ax.scatter(
+        X[:, 0],
+        X[:, 1],
+        X[:, 2],
+        c=c if c is not None else "tab:blue",
+        s=size,
+        depthshade=True,
+        cmap="viridis" if c is not None else None,
+    )
+    if c is not None:
+        fig.colorbar(sc, ax=ax, shrink=0.6)
+    ax.set_box_aspect((1, 1, 1))
+    ax.view_init(elev=elev, azim=azim)
+    ax.set_xlim(-1, 1)
+    ax.set_ylim(-1, 1)
+    ax.set_zlim(-1, 1)
+    for axis in (ax.xaxis, ax.yaxis, ax.zaxis):
+        axis.set_ticks([-1, 0, 1])
+    if title is None:
+        name = getattr(source, "name", None)
+        title = f"{name} ({X.shape[0]} points)" if name else f"{X.shape[0]} points on $S^2$"
+    ax.set_title(title)
+    return _finish(fig, path)
