@@ -1,0 +1,478 @@
+"""``SphericalQuantizer``: exact nearest-codeword quantization on any spherical code.
+
+Shape legend: ``...`` leading batch shape, ``d`` the code's dimension, ``K`` its size,
+``n`` the number of tokens (all leading dimensions flattened).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from ._codebook import CodeSpec, resolve_code
+from .base import Quantizer, QuantizerOutput
+from .search import (
+    DEFAULT_MEMORY_BUDGET,
+    LeechSearch,
+    LeechSubsetSearch,
+    RootSearch,
+    SignSearch,
+    leech_nearest_numba,
+    tiled_nearest,
+)
+from .usage import CodeUsage
+
+__all__ = ["SphericalQuantizer", "NAN_POLICIES", "SEARCH_BACKENDS"]
+
+NAN_POLICIES = ("raise", "sentinel")
+SEARCH_BACKENDS = ("auto", "torch", "numba", "tiled")
+#: codebooks up to this size get a float table for ``indices_to_codes``
+_MAX_TABLE = 2**22
+
+
+def _is_compiling() -> bool:
+    try:
+        return bool(torch.compiler.is_compiling())
+    except AttributeError:  # pragma: no cover - older torch
+        return False
+
+
+_LEECH_ORDER_OK: set[str] = set()
+
+
+def _check_leech_order(sha256: str, points: np.ndarray) -> None:
+    from lattiq.lattices.leech import leech_shell1
+
+    if sha256 in _LEECH_ORDER_OK:
+        return
+    ref = leech_shell1().astype(np.float64) / math.sqrt(32.0)
+    if points.shape != ref.shape or not np.allclose(points, ref, atol=1e-9):
+        raise ValueError(
+            "the registry's 'leech' code is not in the order of "
+            "lattiq.lattices.leech.leech_shell1(); the structured search needs that order"
+        )
+    _LEECH_ORDER_OK.add(sha256)
+
+
+def _sign_convention(spec: CodeSpec) -> tuple[int, bool]:
+    """Find how a binary code packs signs into indices: (negative_bit, little_endian)."""
+    d = spec.dim
+    code = spec.code
+    probe = [0] + [1 << i for i in range(d)]
+
+    def vec(k: int) -> np.ndarray:
+        if code is not None and hasattr(code, "vectors"):
+            return np.asarray(code.vectors(np.array([k], dtype=np.int64)), np.float64)[0]
+        return spec.points[k]
+
+    rows = np.stack([vec(k) for k in probe])
+    neg = rows < 0
+    for negative_bit in (1, 0):
+        base = neg[0] if negative_bit == 1 else ~neg[0]
+        if base.any():
+            continue
+        for little in (True, False):
+            ok = True
+            for i in range(d):
+                pos = i if little else d - 1 - i
+                want = np.zeros(d, bool)
+                want[pos] = True
+                got = neg[i + 1] if negative_bit == 1 else ~neg[i + 1]
+                if not np.array_equal(got, want):
+                    ok = False
+                    break
+            if ok:
+                return negative_bit, little
+    raise ValueError(f"cannot read the bit convention of binary code {spec.name!r}")
+
+
+class _NormalizedSTE(torch.autograd.Function):
+    """Forward: the codewords ``q``. Backward: the straight-through gradient, passed unchanged
+    to ``ẑ = z/‖z‖`` and on through the normalization,
+
+    .. math:: \\frac{\\partial L}{\\partial z} = \\frac{1}{\\lVert z\\rVert}
+              \\big(g - \\hat z\\,\\langle \\hat z, g\\rangle\\big),
+
+    which is what ``q + normalize(z) − sg(normalize(z))`` gives, without that expression's
+    temporaries (zero rows get a zero gradient).
+    """
+
+    @staticmethod
+    def forward(ctx, z: torch.Tensor, q: torch.Tensor, inv_norm: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(z, inv_norm)
+        return q
+
+    @staticmethod
+    def backward(ctx, g: torch.Tensor):
+        z, inv = ctx.saved_tensors
+        dot = (g * z).sum(dim=-1, keepdim=True) * (inv * inv)  # <ẑ, g> / ‖z‖
+        gz = z * (-dot)
+        gz.add_(g).mul_(inv)
+        return gz, None, None
+
+
+def _has_structured_nearest(code: Any) -> bool:
+    """Whether a registry code overrides the generic (tiled) nearest-codeword search."""
+    try:
+        from lattiq.spherecodes import SphericalCode
+    except ImportError:  # pragma: no cover - registry absent
+        return False
+    if not isinstance(code, SphericalCode):
+        return False
+    return type(code)._nearest is not SphericalCode._nearest
+
+
+def _registry_nearest(code: Any, x: torch.Tensor, budget: int) -> torch.Tensor:
+    """The registry's compiled structured search on CPU rows ``(n, d)``, in float64 chunks
+    of at most ``min(budget, 8 MiB)``; NaN/Inf rows give -1 and zero rows 0 (as in torch)."""
+    n, d = x.shape
+    out = torch.empty(n, dtype=torch.long)
+    finite = torch.isfinite(x).all(dim=1)
+    all_finite = bool(finite.all())
+    xs = x if all_finite else torch.where(finite[:, None], x, torch.zeros((), dtype=x.dtype))
+    step = max(1, min(budget, 8 * 2**20) // (8 * d))  # float64 chunks of at most 8 MiB
+    for s in range(0, n, step):
+        chunk = xs[s : s + step].to(torch.float64).numpy()
+        out[s : s + step] = torch.from_numpy(np.asarray(code.nearest(chunk), dtype=np.int64))
+    return out if all_finite else torch.where(finite, out, torch.full_like(out, -1))
+
+
+def _inv_norm(zf: torch.Tensor) -> torch.Tensor:
+    """``1/‖z‖`` per row, ``(..., 1)``; 0 for zero rows; robust to norms that overflow."""
+    norm = torch.linalg.vector_norm(zf, dim=-1, keepdim=True)
+    inv = torch.where(norm > 0, 1.0 / norm, torch.zeros_like(norm))
+    if not _is_compiling() and bool(torch.isinf(norm).any()):
+        # finite rows whose squared norm overflows: rescale by the largest magnitude first
+        m = zf.abs().amax(dim=-1, keepdim=True)
+        inv_s = (1.0 / m) / torch.linalg.vector_norm(zf / m, dim=-1, keepdim=True)
+        inv = torch.where(torch.isinf(norm), inv_s, inv)
+    return inv
+
+
+class SphericalQuantizer(Quantizer):
+    """Quantize to the nearest codeword of a fixed spherical code, with a straight-through
+    gradient.
+
+    .. math::
+        \\hat z = \\frac{z}{\\lVert z\\rVert}, \\qquad
+        k^\\star = \\operatorname{arg\\,max}_{k} \\langle \\hat z, c_k\\rangle, \\qquad
+        \\mathrm{codes} = c_{k^\\star} + \\hat z - \\operatorname{sg}(\\hat z)
+
+    so the forward value is exactly the codeword and the gradient reaches ``ẑ`` unchanged
+    (Bengio et al. 2013; van den Oord et al. 2017). The codebook is a non-persistent buffer
+    rebuilt from the registry; the code's name and sha256 go into :meth:`config` and into the
+    module's extra state, and both are checked when loading.
+
+    The search is exact and never forms a ``tokens × K`` matrix: a structured search for the
+    Leech code (batched torch ops on any device, a compiled numba kernel on CPU), E8 and D4
+    roots and binary codes, and a tiled matmul-argmax for every other code. Quantization runs
+    in float32 (float64 when ``z`` is float64) with autocast off; codes come back in
+    ``z.dtype``.
+
+    Parameters
+    ----------
+    code : str or SphericalCode
+        A registry name (``"leech"``, ``"e8"``, ``"bsq-16"``, ``"random-24-196560"``...) or a
+        code object with ``name``, ``dim``, ``size`` and ``points``.
+    nan_policy : {"raise", "sentinel"}
+        What a token holding NaN/Inf does. ``"raise"``: a ``ValueError`` naming how many
+        values and which tokens. ``"sentinel"``: such tokens get index ``-1``, a zero code and
+        a zero gradient. Under ``torch.compile`` the check cannot raise, so ``"raise"``
+        behaves like ``"sentinel"`` there.
+    memory_budget_bytes : int
+        Bound on the search's temporary memory (tile or chunk size follows from it).
+    search_backend : {"auto", "torch", "numba", "tiled"}
+        ``"auto"``: on CPU tensors outside ``torch.compile``, a compiled numba kernel where
+        one exists (the registry code's structured search, or this package's Leech kernel),
+        the torch search otherwise and on every other device. ``"numba"``: the same, but
+        refuses codes without a compiled kernel. ``"torch"``: the torch search everywhere.
+        ``"tiled"``: the matmul-argmax for any code (a reference).
+    track_usage : bool
+        Update :attr:`usage` in training mode.
+
+    Notes
+    -----
+    A zero vector is assigned codeword 0 (deterministic, no NaN) and receives a zero
+    gradient. Rows whose squared norm overflows the dtype are rescaled before normalizing.
+
+    References
+    ----------
+    Spherical Leech Quantization, arXiv 2512.14697; Adoul & Barth, IEEE Trans. Inf. Theory
+    34(5), 1988; Conway & Sloane, SPLAG, ch. 4.
+    """
+
+    def __init__(
+        self,
+        code: Any,
+        *,
+        nan_policy: str = "raise",
+        memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET,
+        search_backend: str = "auto",
+        track_usage: bool = True,
+    ):
+        super().__init__()
+        if nan_policy not in NAN_POLICIES:
+            raise ValueError(f"nan_policy must be one of {NAN_POLICIES}, got {nan_policy!r}")
+        if search_backend not in SEARCH_BACKENDS:
+            raise ValueError(
+                f"search_backend must be one of {SEARCH_BACKENDS}, got {search_backend!r}"
+            )
+        if int(memory_budget_bytes) < 2**16:
+            raise ValueError(
+                f"memory_budget_bytes must be at least 65536, got {memory_budget_bytes}"
+            )
+        spec = resolve_code(code)
+        self.spec = spec
+        self.dim = spec.dim
+        self.codebook_size = spec.size
+        self.nan_policy = nan_policy
+        self.memory_budget_bytes = int(memory_budget_bytes)
+        self.search_backend = search_backend
+        self.track_usage = bool(track_usage)
+
+        kind = spec.search if search_backend != "tiled" else "tiled"
+        self._int_scale = 1.0
+        self._sign: SignSearch | None = None
+        if kind == "leech":
+            if spec.code is not None:
+                _check_leech_order(spec.sha256, spec.points)
+            from lattiq.lattices.leech import leech_shell1
+
+            self.search = LeechSearch(self.memory_budget_bytes)
+            self.register_buffer(
+                "codebook", torch.as_tensor(leech_shell1().copy()), persistent=False
+            )
+            self._int_scale = 1.0 / math.sqrt(32.0)
+        elif kind in ("e8", "d4") and spec.int_points is not None:
+            self.search = RootSearch(kind, spec.int_points, spec.int_scale)
+            self.register_buffer(
+                "codebook", torch.as_tensor(spec.points.astype(np.float32)), persistent=False
+            )
+        elif kind == "leech-subset" and hasattr(spec.code, "_subset"):
+            self.search = LeechSubsetSearch(spec.code)
+            self.register_buffer(
+                "codebook", torch.as_tensor(spec.points.astype(np.float32)), persistent=False
+            )
+        elif kind == "sign":
+            neg_bit, little = _sign_convention(spec)
+            self.search = SignSearch(spec.dim, neg_bit, little)
+            self._sign = self.search
+            self.register_buffer("codebook", torch.zeros(0, spec.dim), persistent=False)
+        else:
+            if spec.size > _MAX_TABLE * 16:
+                raise ValueError(
+                    f"code {spec.name!r} has {spec.size} codewords and no structured search"
+                )
+            self.search = None  # tiled matmul-argmax over self.codebook
+            self.register_buffer(
+                "codebook", torch.as_tensor(spec.points.astype(np.float32)), persistent=False
+            )
+        self.search_kind = "tiled" if self.search is None else kind
+        self.cpu_kernel = self._pick_cpu_kernel(search_backend)
+        self.usage = CodeUsage(spec.size)
+
+    def _pick_cpu_kernel(self, backend: str) -> str | None:
+        """Name of the compiled kernel used for CPU tensors outside ``torch.compile``:
+        ``"registry"`` (the code's own structured numba search), ``"leech-numba"`` (this
+        package's kernel) or None (the torch search runs everywhere)."""
+        if backend in ("torch", "tiled") or self.search_kind == "sign":
+            return None  # (signs: the torch search is already O(d) and vectorized)
+        code = self.spec.code
+        if code is not None and _has_structured_nearest(code):
+            return "registry"
+        if self.search_kind == "leech":
+            return "leech-numba"
+        if backend == "numba":
+            raise ValueError(
+                f"search_backend='numba': code {self.code_name!r} has no compiled structured "
+                "search; use 'auto'"
+            )
+        return None
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def code_name(self) -> str:
+        return self.spec.name
+
+    @property
+    def code_sha256(self) -> str:
+        return self.spec.sha256
+
+    def extra_repr(self) -> str:
+        return (
+            f"code={self.code_name!r}, dim={self.dim}, codebook_size={self.codebook_size}, "
+            f"search={self.search_kind!r}, nan_policy={self.nan_policy!r}"
+        )
+
+    # ------------------------------------------------------------------ device moves
+    def _apply(self, fn, recurse=True):
+        out = super()._apply(fn, recurse)
+        # the usage histogram is not a buffer (DDP must not broadcast it); move it by hand
+        probe = fn(torch.zeros(0, dtype=torch.long, device=self.usage.counts.device))
+        self.usage.counts = self.usage.counts.to(probe.device)
+        return out
+
+    # ------------------------------------------------------------------ checks
+    def _check_z(self, z: torch.Tensor, what: str = "z") -> None:
+        if not isinstance(z, torch.Tensor):
+            raise TypeError(f"{what} must be a torch.Tensor, got {type(z).__name__}")
+        if not z.is_floating_point():
+            raise TypeError(
+                f"{what} must be a floating-point tensor, got {z.dtype}; cast it with .float()"
+            )
+        if z.ndim == 0 or z.shape[-1] != self.dim:
+            raise ValueError(
+                f"{what} must have last dimension {self.dim} (code {self.code_name!r}), "
+                f"got shape {tuple(z.shape)}; inputs are channels-last (..., d)"
+            )
+
+    def _raise_non_finite(self, z: torch.Tensor, finite_tok: torch.Tensor) -> None:
+        bad_vals = int((~torch.isfinite(z)).sum().item())
+        bad_tok = (~finite_tok).nonzero()
+        first = tuple(int(v) for v in bad_tok[0].tolist())
+        raise ValueError(
+            f"z holds {bad_vals} non-finite value(s) (NaN/Inf) in {bad_tok.shape[0]} token(s); "
+            f"first bad token at index {first} of the leading shape {tuple(z.shape[:-1])}. "
+            "Fix the upstream activations, or pass nan_policy='sentinel' to map such tokens "
+            "to index -1 with a zero code"
+        )
+
+    # ------------------------------------------------------------------ search
+    def _search(self, x: torch.Tensor) -> torch.Tensor:  # (n, d) -> (n,)
+        if self.cpu_kernel is not None and x.device.type == "cpu" and not _is_compiling():
+            if self.cpu_kernel == "leech-numba":
+                return torch.from_numpy(leech_nearest_numba(x.detach()))
+            return _registry_nearest(self.spec.code, x.detach(), self.memory_budget_bytes)
+        if self.search is None:
+            return tiled_nearest(x.detach(), self.codebook.to(x.dtype), self.memory_budget_bytes)
+        return self.search(x.detach())
+
+    def _lookup(self, idx: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """Codes for valid indices, no checks: (...) -> (..., d)."""
+        if self._sign is not None:
+            return self._sign.codes(idx).to(dtype)
+        if self.search_kind == "leech":
+            return self.codebook[idx].to(dtype).mul_(self._int_scale)
+        return self.codebook[idx].to(dtype)
+
+    # ------------------------------------------------------------------ contract
+    def forward(self, z: torch.Tensor) -> QuantizerOutput:  # (..., d) -> codes (..., d)
+        self._check_z(z)
+        lead = z.shape[:-1]
+        cdt = torch.float64 if z.dtype == torch.float64 else torch.float32
+        with torch.autocast(device_type=z.device.type, enabled=False):
+            zf = z.to(cdt)
+            finite_tok = None
+            if self.nan_policy == "raise" and not _is_compiling():
+                if not bool(torch.isfinite(zf).all()):
+                    self._raise_non_finite(z, torch.isfinite(zf).all(dim=-1))
+            else:  # sentinel semantics (also "raise" under torch.compile, which cannot raise)
+                finite_tok = torch.isfinite(zf).all(dim=-1)  # (...)
+                zf = torch.where(finite_tok[..., None], zf, torch.zeros_like(zf))
+            with torch.no_grad():
+                inv = _inv_norm(zf)  # (..., 1)
+                zn = zf * inv  # zero rows stay zero
+                idx = self._search(zn.reshape(-1, self.dim)).to(z.device)  # (n,)
+                del zn
+            if finite_tok is None:
+                q = self._lookup(idx, cdt)
+            else:
+                idx = torch.where(finite_tok.reshape(-1), idx, torch.full_like(idx, -1))
+                q = self._lookup(idx.clamp(min=0), cdt)
+                q = torch.where(idx[:, None] >= 0, q, torch.zeros_like(q))
+            codes = _NormalizedSTE.apply(zf, q.reshape(zf.shape), inv)  # value: the codeword
+            indices = idx.reshape(lead)
+        if self.training and self.track_usage:
+            self.usage.update(indices)
+        aux = torch.zeros((), dtype=cdt, device=z.device)
+        return QuantizerOutput(codes.to(z.dtype), indices, aux)
+
+    def indices_to_codes(self, indices: torch.Tensor) -> torch.Tensor:  # (...) -> (..., d)
+        """Codewords of ``indices`` as float32 unit vectors.
+
+        Raises ``TypeError`` for non-integer indices and ``ValueError`` for indices outside
+        ``[0, codebook_size)``.
+        """
+        if not isinstance(indices, torch.Tensor):
+            indices = torch.as_tensor(indices)
+        if indices.is_floating_point() or indices.dtype == torch.bool or indices.is_complex():
+            raise TypeError(f"indices must be an integer tensor, got {indices.dtype}")
+        if not _is_compiling() and indices.numel() > 0:
+            bad = (indices < 0) | (indices >= self.codebook_size)
+            if bool(bad.any()):
+                first = int(indices[bad].reshape(-1)[0])
+                raise ValueError(
+                    f"{int(bad.sum())} index(es) outside [0, {self.codebook_size}) for code "
+                    f"{self.code_name!r}, e.g. {first}"
+                )
+        return self._lookup(indices.long(), torch.float32)
+
+    def codes_to_indices(self, codes: torch.Tensor) -> torch.Tensor:  # (..., d) -> (...)
+        """Index of the nearest codeword of each (normalized) code vector; inverse of
+        :meth:`indices_to_codes` on codewords."""
+        self._check_z(codes, "codes")
+        with torch.no_grad(), torch.autocast(device_type=codes.device.type, enabled=False):
+            cdt = torch.float64 if codes.dtype == torch.float64 else torch.float32
+            c = codes.to(cdt)
+            if not _is_compiling():
+                fin = torch.isfinite(c).all(dim=-1)
+                if not bool(fin.all()):
+                    self._raise_non_finite(codes, fin)
+            flat = (c * _inv_norm(c)).reshape(-1, self.dim)
+            return self._search(flat).to(codes.device).reshape(codes.shape[:-1])
+
+    # ------------------------------------------------------------------ config
+    def config(self) -> dict:
+        """JSON-able description; :meth:`from_config` rebuilds the layer from it."""
+        return {
+            "type": "SphericalQuantizer",
+            "code": self.code_name,
+            "code_sha256": self.code_sha256,
+            "dim": self.dim,
+            "codebook_size": self.codebook_size,
+            "nan_policy": self.nan_policy,
+            "memory_budget_bytes": self.memory_budget_bytes,
+            "search_backend": self.search_backend,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, code: Any = None) -> SphericalQuantizer:
+        """Rebuild from :meth:`config`, refusing a codebook whose sha256 differs.
+
+        ``code`` overrides the registry lookup (for codes that are not registered).
+        """
+        for key in ("code", "code_sha256"):
+            if key not in config:
+                raise ValueError(f"quantizer config lacks {key!r}: {sorted(config)}")
+        q = cls(
+            config["code"] if code is None else code,
+            nan_policy=config.get("nan_policy", "raise"),
+            memory_budget_bytes=config.get("memory_budget_bytes", DEFAULT_MEMORY_BUDGET),
+            search_backend=config.get("search_backend", "auto"),
+        )
+        _check_sha(config["code"], config["code_sha256"], q.code_sha256)
+        return q
+
+    def get_extra_state(self) -> torch.Tensor:
+        """The code's sha256 as 32 bytes (uint8), so that a state dict names its codebook."""
+        return torch.tensor(list(bytes.fromhex(self.code_sha256)), dtype=torch.uint8)
+
+    def set_extra_state(self, state: Any) -> None:
+        if isinstance(state, torch.Tensor):
+            saved = bytes(state.to(torch.uint8).tolist()).hex()
+        else:
+            saved = str(state)
+        _check_sha(self.code_name, saved, self.code_sha256)
+
+
+def _check_sha(name: str, saved: str, current: str) -> None:
+    if saved != current:
+        raise ValueError(
+            f"codebook mismatch for code {name!r}: the checkpoint was made with sha256 "
+            f"{saved[:16]}..., but the code rebuilt here has sha256 {current[:16]}...; "
+            "the code's definition or order changed, so saved indices would decode to other "
+            "codewords. Rebuild with the original code (pass it as `code=`) or retrain"
+        )
