@@ -27,11 +27,11 @@ Usage::
 vector-quantize-pytorch is not a dependency of lattiq; install it in a separate environment
 that still sees this project's torch, e.g.::
 
-    python -m venv --system-site-packages /tmp/vqbench
+    python -m venv --system-site-packages ../vqbench-venv
     echo "$(python -c 'import site; print(site.getsitepackages()[0])')" \
-        > /tmp/vqbench/lib/python3.11/site-packages/lattiq_main.pth
-    /tmp/vqbench/bin/pip install vector-quantize-pytorch
-    /tmp/vqbench/bin/python benchmarks/bench_quantizers.py
+        > ../vqbench-venv/lib/python3.11/site-packages/lattiq_main.pth
+    ../vqbench-venv/bin/pip install vector-quantize-pytorch
+    ../vqbench-venv/bin/python benchmarks/bench_quantizers.py
 """
 
 from __future__ import annotations

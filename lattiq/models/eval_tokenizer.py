@@ -1,0 +1,162 @@
+"""Evaluate a tokenizer: ``lattiq eval-tokenizer RUN_DIR`` (or ``main(argv)``).
+
+Reports PSNR, SSIM, MS-SSIM (where the image size allows), LPIPS when its weights are given,
+rFID when the FID Inception weights are given, codebook usage (used codes, perplexity,
+most/least-used ratio), bits per token and bits per pixel. Writes ``report.json`` and a PNG
+grid of originals above reconstructions.
+
+Shape legend: ``B`` batch, ``C`` channels, ``H = W`` image size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+import torch
+
+from lattiq.data import get_dataset, make_eval_loader, match_channels
+
+from . import trainutil as tu
+from .metrics import CodebookUsage, FeatureStats, frechet_distance, ms_ssim, psnr, ssim
+from .tokenizer import Tokenizer
+
+__all__ = ["evaluate_tokenizer", "main", "run"]
+
+
+@torch.no_grad()
+def evaluate_tokenizer(
+    model: Tokenizer,
+    dataset,
+    *,
+    batch_size: int = 64,
+    limit: int | None = None,
+    device: torch.device | str = "cpu",
+    lpips: torch.nn.Module | None = None,
+    inception: torch.nn.Module | None = None,
+    grid_path: str | Path | None = None,
+) -> dict:
+    """Reconstruction metrics of ``model`` over ``dataset`` (the first ``limit`` images).
+
+    Per-image metrics are averaged over images (``*_std`` is their standard deviation over
+    images). Returns a JSON-ready dict.
+    """
+    model.eval().to(device)
+    loader = make_eval_loader(dataset, batch_size, limit=limit)
+    usage = CodebookUsage(model.codebook_size)
+    per_image: dict[str, list[torch.Tensor]] = {"psnr": [], "ssim": [], "ms_ssim": [], "lpips": []}
+    real_stats = fake_stats = None
+    if inception is not None:
+        inception = inception.to(device).eval()
+    grid_saved = False
+    for batch in loader:
+        x = match_channels(batch["image"], model.config.channels).to(device)
+        out = model(x)
+        y = out.images.float().clamp(-1, 1)
+        usage.update(out.quant.indices)
+        per_image["psnr"].append(psnr(y, x).cpu())
+        if min(x.shape[-2:]) >= 11:
+            per_image["ssim"].append(ssim(y, x).cpu())
+        m = ms_ssim(y, x)
+        if m is not None:
+            per_image["ms_ssim"].append(m.cpu())
+        if lpips is not None:
+            per_image["lpips"].append(lpips(y, x).float().cpu())
+        if inception is not None:
+            f_real, f_fake = inception(x), inception(y)  # (B, F); F = 2048 for FID
+            if real_stats is None:
+                real_stats, fake_stats = (
+                    FeatureStats(f_real.shape[1]),
+                    FeatureStats(f_real.shape[1]),
+                )
+            real_stats.update(f_real)
+            fake_stats.update(f_fake)
+        if grid_path is not None and not grid_saved:
+            n = min(16, x.shape[0])
+            tu.save_image_grid(grid_path, torch.cat([x[:n], y[:n]]), nrow=8)
+            grid_saved = True
+
+    report: dict = {"images": int(sum(len(v) for v in per_image["psnr"]))}
+    for name, vals in per_image.items():
+        if vals:
+            v = torch.cat(vals).double()
+            v = v[torch.isfinite(v)]
+            report[name] = float(v.mean())
+            report[f"{name}_std"] = float(v.std()) if v.numel() > 1 else 0.0
+        else:
+            report[name] = None
+    if inception is not None and report["images"] >= 2:
+        report["rfid"] = frechet_distance(*real_stats.mean_cov(), *fake_stats.mean_cov())
+    else:
+        report["rfid"] = None
+    report.update(usage.summary())
+    report["codebook_size"] = model.codebook_size
+    report["bits_per_token"] = model.bits_per_token
+    report["tokens_per_image"] = model.tokens_per_image()
+    report["bits_per_pixel"] = model.bits_per_pixel()
+    report["code"] = model.config.quantizer.code
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .tokenizer_cli import build_eval_parser
+
+    return run(build_eval_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    device = tu.resolve_device(args.device)
+    model = Tokenizer.from_checkpoint(args.checkpoint, weights=args.weights)
+    ck = tu.load_checkpoint(args.checkpoint, with_state=False)
+    train_cfg = ck.config.get("config", {})
+    data = args.data or train_cfg.get("data", {}).get("name")
+    if not data:
+        raise ValueError("the checkpoint does not name its dataset; pass --data")
+    dataset = get_dataset(
+        data, args.split, model.config.image_size, seed=0,
+        root=train_cfg.get("data", {}).get("root"),
+    )  # fmt: skip
+
+    lpips = None
+    if args.lpips_vgg or args.lpips_heads:
+        from .losses import LPIPS
+
+        lpips = LPIPS.from_files(args.lpips_vgg, args.lpips_heads)
+    else:
+        print("LPIPS not computed: pass --lpips-vgg and --lpips-heads", file=sys.stderr)
+    inception = None
+    if args.inception:
+        from .inception import load_fid_inception
+
+        inception = load_fid_inception(args.inception)
+    else:
+        print("rFID not computed: pass --inception PATH (FID Inception weights)", file=sys.stderr)
+
+    out_dir = Path(args.out) if args.out else ck.path.parent.parent / "eval"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = evaluate_tokenizer(
+        model, dataset, batch_size=args.batch_size, limit=args.limit, device=device,
+        lpips=lpips, inception=inception, grid_path=out_dir / "grid.png",
+    )  # fmt: skip
+    report.update(checkpoint=str(ck.path), weights=args.weights, data=data, split=args.split)
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        for k in ("psnr", "ssim", "ms_ssim", "lpips", "rfid", "used_codes", "perplexity",
+                  "bits_per_token", "bits_per_pixel"):  # fmt: skip
+            v = report.get(k)
+            print(
+                f"{k:>16}: {v:.4f}"
+                if isinstance(v, float) and math.isfinite(v)
+                else f"{k:>16}: {v}"
+            )
+        print(f"report: {out_dir / 'report.json'}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

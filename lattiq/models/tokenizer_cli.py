@@ -1,0 +1,97 @@
+"""Command-line wiring for ``lattiq train-tokenizer`` and ``lattiq eval-tokenizer``.
+
+Argument parsing only: torch is imported inside the handlers, so ``lattiq`` commands that
+do not train (``lattiq lattice stats``) work without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["build_eval_parser", "build_train_parser", "register"]
+
+_TRAIN_HELP = "train a ViT tokenizer with any spherical code"
+_EVAL_HELP = "evaluate a tokenizer checkpoint (PSNR, SSIM, MS-SSIM, LPIPS, rFID, usage)"
+
+
+def _add_train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", help="YAML or JSON config (partial is fine)")
+    p.add_argument(
+        "--preset",
+        default="tiny",
+        help="model preset the config starts from: tiny, small, vit-b8 (default tiny)",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config key, e.g. --set model.quantizer.code=bsq-18 --set steps=200",
+    )
+    p.add_argument("--out", metavar="DIR", help="run directory (overrides out_dir)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in the run directory from its latest checkpoint, exactly",
+    )
+    p.add_argument(
+        "--stop-at",
+        type=int,
+        metavar="STEP",
+        help="save a checkpoint and stop once STEP steps are done (resume later)",
+    )
+    p.add_argument("--print-config", action="store_true", help="print the resolved config, exit")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_eval_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint", help="run directory or checkpoint directory")
+    p.add_argument("--weights", default="ema", choices=("ema", "model"))
+    p.add_argument("--data", help="dataset (default: the one it was trained on)")
+    p.add_argument("--split", default="test", choices=("train", "test"))
+    p.add_argument("--limit", type=int, help="evaluate the first N images only")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lpips-vgg", metavar="FILE", help="torchvision VGG16 weights for LPIPS")
+    p.add_argument("--lpips-heads", metavar="FILE", help="LPIPS linear heads (lpips vgg.pth)")
+    p.add_argument("--inception", metavar="FILE", help="FID Inception weights for rFID")
+    p.add_argument("--out", metavar="DIR", help="where report.json and grid.png go")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def build_train_parser(prog: str = "lattiq train-tokenizer") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=_TRAIN_HELP)
+    _add_train_arguments(p)
+    return p
+
+
+def build_eval_parser(prog: str = "lattiq eval-tokenizer") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=_EVAL_HELP)
+    _add_eval_arguments(p)
+    return p
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .train_tokenizer import run
+
+    return run(args)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .eval_tokenizer import run
+
+    return run(args)
+
+
+def register(subparsers) -> None:
+    """Add ``train-tokenizer`` and ``eval-tokenizer`` to an argparse subparsers object.
+
+    Each sets ``func`` to a handler taking the parsed namespace and returning an exit code.
+    """
+    t = subparsers.add_parser("train-tokenizer", help=_TRAIN_HELP, description=_TRAIN_HELP)
+    _add_train_arguments(t)
+    t.set_defaults(func=_train)
+    e = subparsers.add_parser("eval-tokenizer", help=_EVAL_HELP, description=_EVAL_HELP)
+    _add_eval_arguments(e)
+    e.set_defaults(func=_eval)
