@@ -1,0 +1,211 @@
+"""The Fashion-MNIST classifier whose feature space the generator is evaluated in.
+
+ImageNet FID measures distances in an Inception network trained on ImageNet; on
+Fashion-MNIST we measure in the features of a small CNN trained on Fashion-MNIST itself.
+The weights are made by a command (``lattiq fmnist-classifier --out FILE``), never
+downloaded, so the numbers are reproducible from the recipe here: architecture, data
+preparation (padded to 32 x 32 like the generator's data), optimizer, epochs and seed.
+Metrics computed in this space are named for what they are (e.g. "Fréchet distance in
+FMNIST-classifier features"), not FID.
+
+Shape legend: ``B`` batch, ``S`` image side (32), ``F`` feature dimension (128).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+__all__ = ["ARCH", "FMNISTClassifier", "load_classifier", "main", "run", "train_classifier"]
+
+#: Architecture tag stored with the weights; bump it when the network changes.
+ARCH = "fmnist-cnn-v1"
+
+
+class FMNISTClassifier(nn.Module):
+    """Small CNN: three conv stages (16, 32, 64 channels; two 3x3 convs each, 2x2 max-pool
+    between), flattened, a 128-d ReLU feature layer, a linear 10-way classifier.
+
+    ``features(x)`` returns the 128-d penultimate activations (the evaluation space);
+    ``forward(x)`` the class logits. Inputs are (B, 1, S, S) in ``[-1, 1]``.
+    """
+
+    feature_dim = 128
+
+    def __init__(self, num_classes: int = 10, widths: tuple[int, ...] = (16, 32, 64),
+                 image_size: int = 32):
+        super().__init__()
+        side = image_size // 2 ** (len(widths) - 1)
+        if side < 1 or image_size % 2 ** (len(widths) - 1):
+            raise ValueError(f"image_size {image_size} must be divisible by "
+                             f"{2 ** (len(widths) - 1)}")
+        layers: list[nn.Module] = []
+        c = 1
+        for i, w in enumerate(widths):
+            if i:
+                layers.append(nn.MaxPool2d(2))
+            layers += [nn.Conv2d(c, w, 3, padding=1), nn.ReLU(inplace=True),
+                       nn.Conv2d(w, w, 3, padding=1), nn.ReLU(inplace=True)]
+            c = w
+        self.body = nn.Sequential(*layers)
+        self.fc = nn.Linear(c * side * side, self.feature_dim)
+        self.image_size = image_size
+        self.out = nn.Linear(self.feature_dim, num_classes)
+        self.widths = tuple(widths)
+        self.num_classes = num_classes
+
+    def features(self, x_BCSS: torch.Tensor) -> torch.Tensor:  # (B, F)
+        if x_BCSS.ndim != 4 or x_BCSS.shape[1] != 1:
+            raise ValueError(f"expected (B, 1, S, S) images in [-1, 1], got "
+                             f"{tuple(x_BCSS.shape)}")
+        if x_BCSS.shape[-1] != self.image_size or x_BCSS.shape[-2] != self.image_size:
+            raise ValueError(f"expected {self.image_size}px images, got "
+                             f"{tuple(x_BCSS.shape[-2:])}")
+        h = self.body(x_BCSS.float()).flatten(1)
+        return F.relu(self.fc(h))
+
+    def forward(self, x_BCSS: torch.Tensor) -> torch.Tensor:  # (B, num_classes)
+        return self.out(self.features(x_BCSS))
+
+    @torch.no_grad()
+    def embed(self, images: torch.Tensor, batch_size: int = 512) -> tuple[torch.Tensor,
+                                                                          torch.Tensor]:
+        """Features (N, F) and predicted classes (N,) of a batch of images, in eval mode."""
+        self.eval()
+        dev = next(self.parameters()).device
+        feats, preds = [], []
+        for s in range(0, images.shape[0], batch_size):
+            f = self.features(images[s : s + batch_size].to(dev))
+            feats.append(f.cpu())
+            preds.append(self.out(f).argmax(-1).cpu())
+        return torch.cat(feats), torch.cat(preds)
+
+
+def _images(split: str, size: int, fit: str, root: str | None, limit: int | None):
+    from .token_cache import load_images
+
+    ds = load_images("fashion-mnist", split, size, 1, fit, root)
+    n = len(ds) if limit is None else min(int(limit), len(ds))
+    x = torch.stack([ds[i]["image"] for i in range(n)])
+    y = torch.tensor([ds[i]["label"] for i in range(n)], dtype=torch.long)
+    return x, y
+
+
+def train_classifier(
+    out: str | os.PathLike,
+    *,
+    epochs: int = 4,
+    batch_size: int = 128,
+    lr: float = 2e-3,
+    image_size: int = 32,
+    fit: str = "pad",
+    root: str | None = None,
+    limit: int | None = None,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    log=None,
+) -> dict:
+    """Train the classifier (AdamW, cosine decay, random horizontal flips) and save it.
+
+    Returns the summary stored with the weights (test accuracy included).
+    """
+    from safetensors.torch import save_file
+
+    if epochs < 1 or batch_size < 1 or not lr > 0:
+        raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed)
+    x, y = _images("train", image_size, fit, root, limit)
+    xt, yt = _images("test", image_size, fit, root, None)
+    model = FMNISTClassifier(image_size=image_size).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    steps = epochs * math.ceil(len(x) / batch_size)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    for ep in range(epochs):
+        model.train()
+        perm = torch.randperm(len(x), generator=g)
+        total = 0.0
+        for s in range(0, len(x), batch_size):
+            rows = perm[s : s + batch_size]
+            xb, yb = x[rows], y[rows]
+            flip = torch.rand(len(rows), generator=g) < 0.5
+            xb = torch.where(flip[:, None, None, None], xb.flip(-1), xb)
+            loss = F.cross_entropy(model(xb.to(device)), yb.to(device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(rows)
+        if log:
+            log(f"epoch {ep + 1}/{epochs}: train loss {total / len(x):.4f}")
+    _, pred = model.embed(xt)
+    acc = float((pred == yt).float().mean())
+    meta = {"arch": ARCH, "widths": list(model.widths), "feature_dim": model.feature_dim,
+            "num_classes": model.num_classes, "image_size": image_size, "fit": fit,
+            "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
+            "train_images": len(x), "test_accuracy": acc}  # fmt: skip
+    p = Path(out)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(f".{p.name}.tmp-{os.getpid()}")
+    sd = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(sd, str(tmp), metadata={"lattiq_classifier": json.dumps(meta)})
+    os.replace(tmp, p)
+    return meta
+
+
+def load_classifier(path: str | os.PathLike, map_location="cpu") -> tuple[FMNISTClassifier,
+                                                                          dict]:
+    """Load weights written by :func:`train_classifier`; returns ``(model, recipe)``."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(
+            f"no classifier at {str(p)!r}; make one with `lattiq fmnist-classifier --out {p}`")
+    with safe_open(str(p), framework="pt") as fh:
+        raw = (fh.metadata() or {}).get("lattiq_classifier")
+    if raw is None:
+        raise ValueError(f"{p} was not written by `lattiq fmnist-classifier` (no recipe)")
+    meta = json.loads(raw)
+    if meta.get("arch") != ARCH:
+        raise ValueError(f"{p} holds architecture {meta.get('arch')!r}; this version reads "
+                         f"{ARCH!r} (retrain it)")
+    model = FMNISTClassifier(meta["num_classes"], tuple(meta["widths"]), meta["image_size"])
+    model.load_state_dict(load_file(str(p), device=str(map_location)))
+    return model.eval(), meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .var_cli import build_classifier_parser
+
+    return run(build_classifier_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    from .trainutil import setup_distributed
+
+    device = setup_distributed(args.device).device
+    meta = train_classifier(
+        args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        image_size=args.image_size, fit=args.fit, root=args.root, limit=args.limit,
+        seed=args.seed, device=device, log=lambda m: print(m, file=sys.stderr),
+    )  # fmt: skip
+    if args.json:
+        print(json.dumps(meta))
+    else:
+        print(f"wrote {args.out}: test accuracy {meta['test_accuracy']:.4f}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

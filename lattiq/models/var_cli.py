@@ -1,0 +1,171 @@
+"""Command-line wiring for ``lattiq train-var``, ``lattiq sample``, ``lattiq eval-var`` and
+``lattiq fmnist-classifier``.
+
+Argument parsing only: torch is imported inside the handlers, so ``lattiq`` commands that
+do not train work without it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = [
+    "build_classifier_parser",
+    "build_eval_parser",
+    "build_sample_parser",
+    "build_train_parser",
+    "register",
+]
+
+_TRAIN_HELP = "train the VAR generator on the tokens of a multi-scale tokenizer"
+_SAMPLE_HELP = "sample images from a generator checkpoint (PNG grid + .npz)"
+_EVAL_HELP = ("evaluate a generator: Fréchet distance, precision/recall and class fidelity in "
+              "a Fashion-MNIST classifier's features (or ImageNet FID/IS), codebook usage")
+_CLS_HELP = "train the Fashion-MNIST classifier whose features eval-var measures in"
+
+
+def _add_train_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", metavar="FILE", help="YAML or JSON config (partial is fine)")
+    p.add_argument("--preset", default="tiny",
+                   help="model preset: tiny, small, d12, d16, d20, d24, d30 (default tiny)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key, e.g. --set model.head=dit --set steps=200")
+    p.add_argument("--tokenizer", metavar="DIR", help="multi-scale tokenizer run directory")
+    p.add_argument("--match-tokenizer", action="store_true",
+                   help="take model.code, code_dim, codebook_size and scales from the tokenizer "
+                        "(otherwise a tokenizer that differs from the config is refused)")
+    p.add_argument("--out", metavar="DIR", help="run directory (overrides out_dir)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in the run directory from its latest checkpoint")
+    p.add_argument("--stop-at", type=int, metavar="STEP",
+                   help="save a checkpoint and stop once STEP steps are done (resume later)")
+    p.add_argument("--print-config", action="store_true", help="print the resolved config, exit")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_sampling_arguments(p: argparse.ArgumentParser, sweep: bool = False) -> None:
+    many = " (comma list: one value per scale" + ("; eval-var sweeps with --sweep-*)" if sweep
+                                                  else ")")
+    p.add_argument("--weights", default="ema", choices=("ema", "model"))
+    p.add_argument("--tokenizer", metavar="DIR",
+                   help="tokenizer run directory (default: the one the generator names)")
+    p.add_argument("--guidance", default="1.5",
+                   help="classifier-free guidance w (1 = none, 0 = unconditional)" + many)
+    p.add_argument("--guidance-schedule", default="linear", choices=("linear", "constant"),
+                   help="layerwise schedule of w over scales: linear ramp 1 -> w (default) or "
+                        "constant")
+    p.add_argument("--top-k", default="0", help="top-k filter, 0 = off" + many)
+    p.add_argument("--top-p", default="1.0", help="top-p (nucleus) filter, 1 = off" + many)
+    p.add_argument("--temperature", default="1.0", help="sampling temperature" + many)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--device", default="auto")
+
+
+def _add_sample_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint", help="generator run directory or checkpoint directory")
+    _add_sampling_arguments(p)
+    p.add_argument("--classes", help="comma list of classes (default: all)")
+    p.add_argument("--per-class", type=int, default=8, help="images per class (default 8)")
+    p.add_argument("--nrow", type=int, help="images per grid row (default: --per-class)")
+    p.add_argument("--out", default="samples", metavar="DIR",
+                   help="output directory for grid.png, samples.npz (default ./samples)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary")
+
+
+def _add_eval_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint", help="generator run directory or checkpoint directory")
+    _add_sampling_arguments(p, sweep=True)
+    p.add_argument("--protocol", default="fmnist", choices=("fmnist", "imagenet"),
+                   help="fmnist: metrics in the Fashion-MNIST classifier's features; imagenet: "
+                        "FID / IS with an Inception network from --inception")
+    p.add_argument("--classifier", metavar="FILE",
+                   help="classifier weights made by `lattiq fmnist-classifier`")
+    p.add_argument("--inception", metavar="FILE", help="FID Inception-v3 weights (imagenet)")
+    p.add_argument("--data", help="reference dataset (default: the generator's training data)")
+    p.add_argument("--data-root", help="dataset directory override")
+    p.add_argument("--real-limit", type=int, help="reference images to use (default all test)")
+    p.add_argument("--per-class", type=int, default=100, help="generated images per class")
+    p.add_argument("--knn", type=int, default=3, help="k of the precision/recall manifolds")
+    p.add_argument("--sweep-guidance", help="comma list of guidance values to sweep")
+    p.add_argument("--sweep-top-k", help="comma list of top-k values to sweep")
+    p.add_argument("--out", metavar="DIR", help="where report.json, report.md and grids go")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+
+
+def _add_classifier_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", required=True, metavar="FILE", help="weights file (.safetensors)")
+    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--image-size", type=int, default=32)
+    p.add_argument("--fit", default="pad", choices=("pad", "resize"))
+    p.add_argument("--root", help="Fashion-MNIST directory override")
+    p.add_argument("--limit", type=int, help="train on the first N images only")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true")
+
+
+def build_train_parser(prog: str = "lattiq train-var") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=_TRAIN_HELP)
+    _add_train_arguments(p)
+    return p
+
+
+def build_sample_parser(prog: str = "lattiq sample") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=_SAMPLE_HELP)
+    _add_sample_arguments(p)
+    return p
+
+
+def build_eval_parser(prog: str = "lattiq eval-var") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=_EVAL_HELP)
+    _add_eval_arguments(p)
+    return p
+
+
+def build_classifier_parser(prog: str = "lattiq fmnist-classifier") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=_CLS_HELP)
+    _add_classifier_arguments(p)
+    return p
+
+
+def _train(args):
+    from .train_var import run
+
+    return run(args)
+
+
+def _sample(args):
+    from .sample import run
+
+    return run(args)
+
+
+def _eval(args):
+    from .eval_var import run
+
+    return run(args)
+
+
+def _classifier(args):
+    from .fmnist_classifier import run
+
+    return run(args)
+
+
+def register(subparsers) -> None:
+    """Add ``train-var``, ``sample``, ``eval-var`` and ``fmnist-classifier``.
+
+    Each sets ``func`` to a handler taking the parsed namespace and returning an exit code.
+    """
+    for name, help_, add, func in (
+        ("train-var", _TRAIN_HELP, _add_train_arguments, _train),
+        ("sample", _SAMPLE_HELP, _add_sample_arguments, _sample),
+        ("eval-var", _EVAL_HELP, _add_eval_arguments, _eval),
+        ("fmnist-classifier", _CLS_HELP, _add_classifier_arguments, _classifier),
+    ):
+        p = subparsers.add_parser(name, help=help_, description=help_)
+        add(p)
+        p.set_defaults(func=func)
