@@ -16,6 +16,7 @@ from torch import nn
 def run(out_path: str) -> None:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
+    torch.set_num_threads(1)
     if world > 1:
         torch.distributed.init_process_group("gloo")
     from lattiq.models.optim import Dion
@@ -38,6 +39,9 @@ def run(out_path: str) -> None:
     if rank == 0:
         torch.save({k: v.detach().clone() for k, v in model.state_dict().items()}, out_path)
     if world > 1:
+        # every rank reaches here before the group is torn down; without the barrier a rank
+        # that exits while gloo still talks to the other can abort at interpreter exit
+        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
 
 

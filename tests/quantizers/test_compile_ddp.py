@@ -95,6 +95,7 @@ def _ddp_worker(rank: int, world: int, port: int, outdir: str) -> None:
             },
             os.path.join(outdir, f"rank{rank}.pt"),
         )
+        dist.barrier()  # tear the group down only once both ranks are done with it
     finally:
         dist.destroy_process_group()
 
