@@ -69,6 +69,9 @@ evaluate var_leech_dit "$TOPK_LEECH"
 evaluate var_bsq_bits "$TOPK_BSQ"
 evaluate head_leech_full 0
 evaluate head_leech_dit 0
+# reference rows: real images and tokenizer reconstructions, same count and features
+${PYTHON:-python} experiments/var_fmnist_reference.py --out "$OUT" --per-class "$PER_CLASS" \
+  --real-limit "$REAL_LIMIT" --tokenizers "$OUT/tok_leech" "$OUT/tok_bsq-18"
 for run in var_leech_dit var_bsq_bits; do
   $LATTIQ sample "$OUT/$run" --per-class 8 --guidance 2 --out "$OUT/samples_$run"
 done
