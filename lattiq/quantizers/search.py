@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 __all__ = [
+    "CPU_CACHE_TILE",
     "DEFAULT_MEMORY_BUDGET",
     "LeechSearch",
     "LeechSubsetSearch",
@@ -39,6 +40,10 @@ __all__ = [
 ]
 
 DEFAULT_MEMORY_BUDGET = 64 * 2**20
+#: score-tile cap of the CPU tiled search: a tile this size stays in cache while it is reduced
+CPU_CACHE_TILE = 4 * 2**20
+#: tokens per tile when the codebook itself must be tiled
+_TOKEN_TILE = 256
 
 
 def _finalize(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
@@ -54,13 +59,16 @@ def _chunks(n: int, per_token_bytes: int, budget: int) -> int:
 
 
 def tiled_nearest(
-    x: torch.Tensor, codebook: torch.Tensor, memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET
+    x: torch.Tensor,
+    codebook: torch.Tensor,
+    memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET,
+    cache_tile_bytes: int | None = None,
 ) -> torch.Tensor:
     """Exact maximum-inner-product search by tiled matmul-argmax.
 
     .. math:: \\hat k(x) = \\operatorname{arg\\,max}_{k} \\langle x, c_k \\rangle
 
-    Tokens and, when one token's scores alone exceed the budget, codewords are tiled so that
+    Tokens and, when one token's scores alone exceed the tile, codewords are tiled so that
     no score tile holds more than ``memory_budget_bytes``; a running maximum keeps the first
     index among equal scores, as ``argmax`` over the full matrix would.
 
@@ -72,6 +80,11 @@ def tiled_nearest(
         Codewords of equal norm, same dtype and device as ``x``.
     memory_budget_bytes : int
         Upper bound on the score tile.
+    cache_tile_bytes : int, optional
+        Smaller cap on the score tile so that it stays in cache while it is reduced. Default:
+        :data:`CPU_CACHE_TILE` on CPU (about 3.4× faster than one budget-sized tile for
+        196,560 codewords, see ``benchmarks/bench_tiled_search.py``), none on GPU, where
+        large tiles are faster.
 
     Returns
     -------
@@ -84,13 +97,17 @@ def tiled_nearest(
     n, d = x.shape
     K = codebook.shape[0]
     es = x.element_size()
-    budget = int(memory_budget_bytes)
-    if K * es * 16 <= budget:
+    tile = int(memory_budget_bytes)
+    if cache_tile_bytes is None and x.device.type == "cpu":
+        cache_tile_bytes = CPU_CACHE_TILE
+    if cache_tile_bytes is not None:
+        tile = min(tile, int(cache_tile_bytes))
+    if K * es * 16 <= tile:
         kc = K
-        tn = _chunks(n, K * es, budget)
+        tn = _chunks(n, K * es, tile)
     else:
-        tn = min(max(n, 1), 16)
-        kc = max(1, budget // (tn * es))
+        tn = min(max(n, 1), _TOKEN_TILE, max(1, tile // (es * 16)))
+        kc = max(1, tile // (tn * es))
     out = torch.empty(n, dtype=torch.long, device=x.device)
     for s in range(0, n, tn):
         xs = x[s : s + tn]

@@ -47,8 +47,10 @@ __all__ = [
     "tiled_nearest",
 ]
 
-#: Memory budget of one score tile of :func:`tiled_nearest` (bytes).
-DEFAULT_TILE_BYTES = 32 << 20
+#: Memory budget of one score tile of :func:`tiled_nearest` (bytes): small enough that a tile
+#: stays in cache while it is reduced (1.6× faster than 32 MiB tiles for 196,560 codewords in
+#: 24 dimensions, see ``benchmarks/bench_tiled_search.py``).
+DEFAULT_TILE_BYTES = 4 << 20
 
 
 # ---------------------------------------------------------------------------- generic

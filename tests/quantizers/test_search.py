@@ -138,13 +138,16 @@ def test_leech_numba_validation():
 
 # --------------------------------------------------------------------------- tiled
 @pytest.mark.parametrize("budget", [2**16, 2**20, 64 * 2**20])
-def test_tiled_matches_argmax(budget):
+@pytest.mark.parametrize("cache_tile", [None, 100, 2**14, 2**30])
+def test_tiled_matches_argmax(budget, cache_tile):
     g = torch.Generator().manual_seed(int(np.random.default_rng().integers(2**31)))
     cb = torch.randn(3000, 16, generator=g, dtype=torch.float64)
     cb = torch.nn.functional.normalize(cb, dim=1)
-    x = torch.randn(100, 16, generator=g, dtype=torch.float64)
+    x = torch.randn(300, 16, generator=g, dtype=torch.float64)
     ref = (x @ cb.T).argmax(1)
-    assert torch.equal(tiled_nearest(x, cb, budget), ref)
+    assert torch.equal(tiled_nearest(x, cb, budget, cache_tile), ref)
+    if cache_tile is not None:
+        return
     got = TiledSearch(cb.numpy(), budget)(x.float())  # float32: compare scores
     torch.testing.assert_close((x * cb[got]).sum(1), (x * cb[ref]).sum(1), atol=1e-5, rtol=0)
 
@@ -153,6 +156,24 @@ def test_tiled_first_index_on_ties_and_conventions():
     cb = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
     x = torch.tensor([[2.0, 0.0], [0.0, 0.0], [float("nan"), 1.0]])
     assert tiled_nearest(x, cb, 2**16).tolist() == [0, 0, -1]
+
+
+@pytest.mark.parametrize("cache_tile", [8, 64, 512, None])
+def test_tiled_first_index_on_ties_across_tiles(cache_tile):
+    """Copies of one codeword in different codebook tiles: the first copy wins.
+
+    Sign vectors and integer queries make every score an exact integer, so equal scores
+    are equal whatever the tiling does to the order of the sums.
+    """
+    rng = np.random.default_rng()
+    base = torch.as_tensor(rng.choice([-1.0, 1.0], size=(40, 8)))
+    base = torch.unique(base, dim=0)
+    m = base.shape[0]
+    cb = torch.cat([base, base, base])  # codeword j repeats at j + m and j + 2m
+    perm = torch.as_tensor(rng.permutation(m))
+    x = base[perm] * 3.0
+    got = tiled_nearest(x, cb, 2**16, cache_tile)
+    assert torch.equal(got, perm)
 
 
 # --------------------------------------------------------------------------- roots
