@@ -18,7 +18,17 @@ _EXPORTS = {
     "TokenizerOutput": "tokenizer",
     "build_quantizer": "tokenizer",
     "tokenizer_preset": "tokenizer",
-    # --- VAR generator exports go here, e.g. "VAR": "var", "VARConfig": "var" -------------
+    "VAR": "var",
+    "VARConfig": "var",
+    "VAR_PRESETS": "var",
+    "var_preset": "var",
+    "make_head": "heads",
+    "chunked_cross_entropy": "chunked_ce",
+    "OptimConfig": "optim",
+    "build_optimizer": "optim",
+    "SampleSettings": "sample",
+    "generate_images": "sample",
+    "load_generator": "sample",
 }
 
 __all__ = sorted(_EXPORTS)
