@@ -355,6 +355,7 @@ def run(args: argparse.Namespace) -> int:
     if skipped:
         say(f"skipped {skipped} unreadable image file(s) (see warnings above)")
     say(f"done: step {step}, run directory {run_dir}")
+    del net  # release the DDP wrapper before the group goes (see cleanup_distributed)
     tu.cleanup_distributed(dist)
     return 0
 

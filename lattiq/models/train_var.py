@@ -268,6 +268,7 @@ def run(args: argparse.Namespace) -> int:
     bar.close()
     log.close()
     say(f"done: step {step}, run directory {run_dir}")
+    del net  # release the DDP wrapper before the group goes (see cleanup_distributed)
     tu.cleanup_distributed(dist)
     return 0
 

@@ -6,6 +6,7 @@ Run as ``python ddp_dion_worker.py OUT.pt`` (one process, whole batch) or under
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -39,8 +40,10 @@ def run(out_path: str) -> None:
     if rank == 0:
         torch.save({k: v.detach().clone() for k, v in model.state_dict().items()}, out_path)
     if world > 1:
-        # every rank reaches here before the group is torn down; without the barrier a rank
-        # that exits while gloo still talks to the other can abort at interpreter exit
+        # release the DDP wrapper, then let every rank reach here before the group is torn
+        # down: a live DDP reducer at teardown or exit can abort the process under gloo
+        del net
+        gc.collect()
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
 

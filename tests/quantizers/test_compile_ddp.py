@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 
@@ -95,6 +96,8 @@ def _ddp_worker(rank: int, world: int, port: int, outdir: str) -> None:
             },
             os.path.join(outdir, f"rank{rank}.pt"),
         )
+        del ddp  # a live DDP reducer at teardown can abort the process under gloo
+        gc.collect()
         dist.barrier()  # tear the group down only once both ranks are done with it
     finally:
         dist.destroy_process_group()
