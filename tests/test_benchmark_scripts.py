@@ -49,3 +49,14 @@ def test_compare_codes_trains_evaluates_and_tabulates(tmp_path, capsys):
     assert mod.main([*args, "--report-only"]) == 0
     assert (tmp_path / "fashion-mnist" / "leech" / "seed0" / "report.json").stat().st_mtime == mtime
     assert "| fashion-mnist | leech |" in capsys.readouterr().out
+
+    # per-token distortion of the trained runs, with the brute-force exactness column
+    assert _load("latent_distortion").main(
+        ["--out", str(tmp_path), "--datasets", "fashion-mnist", "--codes", "leech",
+         "bsq-18+entropy", "--images", "4"]
+    ) == 0  # fmt: skip
+    rows = [r for r in capsys.readouterr().out.splitlines() if r.startswith("| fashion-mnist")]
+    leech = rows[0].split("|")
+    assert leech[2].strip() == "leech" and int(leech[3]) == 4 * 49
+    assert float(leech[7]) < 1e-5  # the search chose the best codeword
+    assert "(implicit codebook)" in rows[1]
