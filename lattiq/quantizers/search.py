@@ -82,9 +82,9 @@ def tiled_nearest(
         Upper bound on the score tile.
     cache_tile_bytes : int, optional
         Smaller cap on the score tile so that it stays in cache while it is reduced. Default:
-        :data:`CPU_CACHE_TILE` on CPU (about 3.4× faster than one budget-sized tile for
-        196,560 codewords, see ``benchmarks/bench_tiled_search.py``), none on GPU, where
-        large tiles are faster.
+        :data:`CPU_CACHE_TILE` on CPU (3.1× faster than one budget-sized tile for 196,560
+        codewords, see ``benchmarks/bench_tiled_search.py``); none on GPU, where large
+        tiles keep the kernel launches few (not measured: no GPU was available).
 
     Returns
     -------
