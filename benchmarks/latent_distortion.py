@@ -33,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("| dataset | code | tokens | mean cos | min cos | brute-force mean cos | max gap |")
     print("|---|---|---|---|---|---|---|")
+    images: dict[tuple[str, int], torch.Tensor] = {}
     for ds in args.datasets:
         for name in args.codes:
             run = Path(args.out) / ds / name / f"seed{args.seed}"
@@ -40,9 +41,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"| {ds} | {name} | (no run at {run}) | | | | |")
                 continue
             model = Tokenizer.from_checkpoint(run, weights="ema").eval()
-            data = get_dataset(ds, "test", model.config.image_size)
-            n = min(args.images, len(data))
-            imgs = torch.stack([data[i]["image"] for i in range(n)])
+            size = model.config.image_size
+            if (ds, size) not in images:  # the same test images for every code
+                data = get_dataset(ds, "test", size)
+                n = min(args.images, len(data))
+                images[ds, size] = torch.stack([data[i]["image"] for i in range(n)])
+            imgs = images[ds, size]
             with torch.no_grad():
                 latent = model.encode_latent(imgs)
                 q = model.quantize(latent)
