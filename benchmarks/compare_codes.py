@@ -15,8 +15,14 @@ reported). Finished runs are reused, so an interrupted protocol can be continued
     python benchmarks/compare_codes.py --budget-seconds 300 --seeds 0 1 2 \
         --datasets natural fashion-mnist --out runs/compare
 
-prints a markdown table of mean ± std over seeds and writes ``results.json`` and
+prints a markdown table of mean ± std over seeds, then paired differences between codes
+(the same seed is the same data order and the same initial weights, so differences are
+taken seed by seed) with 95% t-intervals over seeds, and writes ``results.json`` and
 ``results.md`` in ``--out``.
+
+``identity`` is the unquantized control (normalize only, same tokenizer): the gap between
+it and a code is that code's cost of quantization. ``bsq-18+entropy`` is BSQ with its
+default entropy penalty; ``bsq-18+entropy:W`` sets the penalty's weight to ``W``.
 """
 
 from __future__ import annotations
@@ -45,7 +51,33 @@ CODES: dict[str, dict] = {
         "fallback": {"code": "random-24-196560", "kind": "random-projection"},
     },
     "fibonacci-24-196560": {"code": "fibonacci-24-196560", "kind": "spherical"},
+    "identity": {"code": "leech", "kind": "identity"},
 }  # fmt: skip
+#: the code every other one is compared with, seed by seed
+REFERENCE = "leech"
+
+
+def code_spec(name: str) -> dict:
+    """Quantizer settings of a code name: a key of :data:`CODES`, or ``bsq-18+entropy:W``."""
+    if name in CODES:
+        return CODES[name]
+    base, sep, weight = name.partition(":")
+    if sep and base == "bsq-18+entropy":
+        try:
+            w = float(weight)
+        except ValueError:
+            w = float("nan")
+        if math.isfinite(w) and w >= 0:
+            return {"code": "bsq-18", "kind": "bsq", "options": {"entropy_weight": w}}
+    raise ValueError(
+        f"unknown code {name!r}; choose from {sorted(CODES)} or bsq-18+entropy:WEIGHT"
+    )
+
+
+def _order(name: str) -> tuple[int, str]:
+    names = list(CODES)
+    base = name.partition(":")[0]
+    return (names.index(base) if base in names else len(names), name)
 
 #: per-dataset model settings on top of the preset
 DATASET_MODEL = {
@@ -61,7 +93,7 @@ def resolve_code(name: str) -> tuple[dict | None, str]:
     """The quantizer settings for ``name`` that can be built here, and a note."""
     from lattiq.models.tokenizer import QuantizerConfig, build_quantizer
 
-    spec = CODES[name]
+    spec = code_spec(name)
     tries = [{k: v for k, v in spec.items() if k != "fallback"}]
     if "fallback" in spec:
         tries.append(spec["fallback"])
@@ -137,29 +169,78 @@ def _fmt(vals: list, digits: int) -> str:
     return f"{m:.{digits}f} ± {statistics.stdev(vals):.{digits}f}"
 
 
+def _bits(r: dict) -> str:
+    b = r.get("bits_per_token")
+    return "∞ (unquantized)" if b is None else f"{b:.2f}"
+
+
+def _col(rs: list[dict], key: str) -> list:
+    return [r.get(key) for r in rs]
+
+
 def table(results: list[dict]) -> str:
     """Markdown table of mean ± std (over seeds) per dataset and code."""
     rows = ["| dataset | code | bits/token | PSNR (dB) | SSIM | MS-SSIM | perplexity | "
-            "used codes | seeds | steps | train s/run |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+            "used codes | pos. var. | shuffle drop (dB) | seeds | steps | train s/run |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     keys = sorted({(r["dataset"], r["name"]) for r in results},
-                  key=lambda k: (k[0], list(CODES).index(k[1])))  # fmt: skip
+                  key=lambda k: (k[0], _order(k[1])))  # fmt: skip
     for ds, name in keys:
         rs = [r for r in results if r["dataset"] == ds and r["name"] == name]
         rows.append(
-            f"| {ds} | {name} | {rs[0]['bits_per_token']:.2f} | "
-            f"{_fmt([r['psnr'] for r in rs], 2)} | {_fmt([r['ssim'] for r in rs], 4)} | "
-            f"{_fmt([r['ms_ssim'] for r in rs], 4)} | {_fmt([r['perplexity'] for r in rs], 0)} | "
-            f"{_fmt([r['used_codes'] for r in rs], 0)} | {len(rs)} | {rs[0]['steps']} | "
-            f"{_fmt([r['train_seconds'] for r in rs], 0)} |"
+            f"| {ds} | {name} | {_bits(rs[0])} | "
+            f"{_fmt(_col(rs, 'psnr'), 2)} | {_fmt(_col(rs, 'ssim'), 4)} | "
+            f"{_fmt(_col(rs, 'ms_ssim'), 4)} | {_fmt(_col(rs, 'perplexity'), 0)} | "
+            f"{_fmt(_col(rs, 'used_codes'), 0)} | {_fmt(_col(rs, 'pos_variance_fraction'), 2)} | "
+            f"{_fmt(_col(rs, 'shuffle_drop_db'), 1)} | {len(rs)} | {rs[0]['steps']} | "
+            f"{_fmt(_col(rs, 'train_seconds'), 0)} |"
         )
+    return "\n".join(rows)
+
+
+def t_interval(diffs: list[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``diffs`` and its two-sided Student-t confidence interval over seeds."""
+    from scipy import stats
+
+    n = len(diffs)
+    m = statistics.fmean(diffs)
+    if n < 2:
+        return m, float("nan"), float("nan")
+    half = stats.t.ppf(0.5 + level / 2, n - 1) * statistics.stdev(diffs) / math.sqrt(n)
+    return m, m - half, m + half
+
+
+def paired_table(results: list[dict], metric: str = "psnr", reference: str = REFERENCE) -> str:
+    """Paired differences ``code − reference`` (and ``identity − code``) per dataset:
+    mean over the seeds both ran, 95% t-interval, and how many seeds the code won."""
+    rows = [f"| dataset | comparison | {metric} difference, mean [95% CI] | seeds | "
+            "first higher in |", "|---|---|---|---|---|"]  # fmt: skip
+    by = {(r["dataset"], r["name"], r["seed"]): r.get(metric) for r in results}
+    datasets = sorted({r["dataset"] for r in results})
+    for ds in datasets:
+        names = sorted({r["name"] for r in results if r["dataset"] == ds}, key=_order)
+        pairs = [(n, reference) for n in names if n not in (reference, "identity")]
+        if "identity" in names:
+            pairs += [("identity", n) for n in names if n != "identity"]
+        for a, b in pairs:
+            seeds = sorted(s for (d, n, s) in by if d == ds and n == a and (ds, b, s) in by)
+            diffs = [by[(ds, a, s)] - by[(ds, b, s)] for s in seeds
+                     if by[(ds, a, s)] is not None and by[(ds, b, s)] is not None]  # fmt: skip
+            if not diffs:
+                continue
+            m, lo, hi = t_interval(diffs)
+            ci = f"[{lo:+.2f}, {hi:+.2f}]" if math.isfinite(lo) else "(one seed)"
+            wins = sum(d > 0 for d in diffs)
+            rows.append(f"| {ds} | {a} − {b} | {m:+.2f} {ci} | {len(diffs)} | "
+                        f"{wins} of {len(diffs)} |")  # fmt: skip
     return "\n".join(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--datasets", nargs="+", default=["natural", "fashion-mnist"])
-    p.add_argument("--codes", nargs="+", default=list(CODES), choices=list(CODES))
+    p.add_argument("--codes", nargs="+", default=list(CODES),
+                   help=f"{', '.join(CODES)}, or bsq-18+entropy:WEIGHT")  # fmt: skip
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--steps", type=int, help="optimizer steps per run (the budget)")
     p.add_argument(
@@ -185,6 +266,11 @@ def main(argv: list[str] | None = None) -> int:
         help="tabulate the finished runs in --out; train nothing",
     )
     args = p.parse_args(argv)  # fmt: skip
+    for name in args.codes:
+        try:
+            code_spec(name)
+        except ValueError as e:
+            p.error(str(e))
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -219,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[{dataset}] {name} seed {seed}: PSNR {rep['psnr']:.2f} dB, "
                       f"SSIM {rep['ssim']:.4f}, perplexity {rep['perplexity']:.0f}, "
                       f"{rep['train_seconds']:.0f} s", file=sys.stderr, flush=True)  # fmt: skip
-    md = table(results)
+    md = table(results) + "\n\nPaired differences (same seed = same data order and init):\n\n"
+    md += paired_table(results)
     summary = {"results": results, "skipped": skipped, "argv": argv or sys.argv[1:]}
     (out / "results.json").write_text(json.dumps(summary, indent=2))
     (out / "results.md").write_text(md + "\n")

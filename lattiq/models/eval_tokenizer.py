@@ -21,7 +21,8 @@ import torch
 from lattiq.data import get_dataset, make_eval_loader, match_channels
 
 from . import trainutil as tu
-from .metrics import CodebookUsage, FeatureStats, frechet_distance, ms_ssim, psnr, ssim
+from .health import HealthStats
+from .metrics import FeatureStats, frechet_distance, ms_ssim, psnr, ssim
 from .tokenizer import Tokenizer
 
 __all__ = ["evaluate_tokenizer", "main", "run"]
@@ -42,11 +43,13 @@ def evaluate_tokenizer(
     """Reconstruction metrics of ``model`` over ``dataset`` (the first ``limit`` images).
 
     Per-image metrics are averaged over images (``*_std`` is their standard deviation over
-    images). Returns a JSON-ready dict.
+    images). The codebook-health measurements of :mod:`lattiq.models.health` (position
+    share of the latent variance, code : position norm ratio at the decoder input, PSNR
+    drop with codes shuffled across images) come with them. Returns a JSON-ready dict.
     """
     model.eval().to(device)
     loader = make_eval_loader(dataset, batch_size, limit=limit)
-    usage = CodebookUsage(model.codebook_size)
+    health = HealthStats(model.codebook_size)
     per_image: dict[str, list[torch.Tensor]] = {"psnr": [], "ssim": [], "ms_ssim": [], "lpips": []}
     real_stats = fake_stats = None
     if inception is not None:
@@ -54,9 +57,7 @@ def evaluate_tokenizer(
     grid_saved = False
     for batch in loader:
         x = match_channels(batch["image"], model.config.channels).to(device)
-        out = model(x)
-        y = out.images.float().clamp(-1, 1)
-        usage.update(out.quant.indices)
+        y = health.update(model, x)  # reconstructions, clamped to [-1, 1]
         per_image["psnr"].append(psnr(y, x).cpu())
         if min(x.shape[-2:]) >= 11:
             per_image["ssim"].append(ssim(y, x).cpu())
@@ -92,11 +93,17 @@ def evaluate_tokenizer(
         report["rfid"] = frechet_distance(*real_stats.mean_cov(), *fake_stats.mean_cov())
     else:
         report["rfid"] = None
-    report.update(usage.summary())
+    report.update(health.usage.summary())
+    h = health.summary()
+    for key in ("pos_variance_fraction", "code_pos_ratio", "psnr_shuffled", "shuffle_drop_db"):
+        report[key] = h[key]
+    quantized = bool(getattr(model.quantizer, "quantized", True))
+    report["quantized"] = quantized
     report["codebook_size"] = model.codebook_size
-    report["bits_per_token"] = model.bits_per_token
+    # an unquantized control has no rate: its "codes" are the continuous latents
+    report["bits_per_token"] = model.bits_per_token if quantized else None
     report["tokens_per_image"] = model.tokens_per_image()
-    report["bits_per_pixel"] = model.bits_per_pixel()
+    report["bits_per_pixel"] = model.bits_per_pixel() if quantized else None
     report["code"] = model.config.quantizer.code
     return report
 
@@ -147,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2))
     else:
         for k in ("psnr", "ssim", "ms_ssim", "lpips", "rfid", "used_codes", "perplexity",
+                  "pos_variance_fraction", "code_pos_ratio", "shuffle_drop_db",
                   "bits_per_token", "bits_per_pixel"):  # fmt: skip
             v = report.get(k)
             print(
@@ -154,6 +162,12 @@ def run(args: argparse.Namespace) -> int:
                 if isinstance(v, float) and math.isfinite(v)
                 else f"{k:>16}: {v}"
             )
+        if report["quantized"] and report["perplexity"] < 16:
+            print(f"warning: collapsed codebook usage (perplexity {report['perplexity']:.1f}, "
+                  f"{report['used_codes']} codes)", file=sys.stderr)  # fmt: skip
+        if report["shuffle_drop_db"] is not None and report["shuffle_drop_db"] < 0.5:
+            print(f"warning: the decoder barely uses the code (shuffling codes across images "
+                  f"costs {report['shuffle_drop_db']:.2f} dB)", file=sys.stderr)  # fmt: skip
         print(f"report: {out_dir / 'report.json'}")
     return 0
 

@@ -24,7 +24,7 @@ from torch import nn
 
 from lattiq.quantizers.base import QuantizerOutput
 
-from .vit import ViT, init_vit_weights, patchify, unpatchify
+from .vit import POS_EMBED_KINDS, ViT, init_vit_weights, patchify, unpatchify
 
 __all__ = [
     "TOKENIZER_PRESETS",
@@ -32,9 +32,30 @@ __all__ = [
     "Tokenizer",
     "TokenizerConfig",
     "TokenizerOutput",
+    "LEGACY_ARCHITECTURE",
     "build_quantizer",
     "tokenizer_preset",
+    "upgrade_config_dict",
 ]
+
+#: Decoder-input initialisations: ``"matched"`` draws the code projection so that a unit
+#: codeword's image has the norm of the decoder's position term at initialisation;
+#: ``"torch"`` is PyTorch's default ``nn.Linear`` init; ``"small"`` is std 0.02.
+DEC_IN_INITS = ("matched", "torch", "small")
+#: Decoder heads: one linear map to pixels, or ``Linear -> tanh -> Linear`` (BSQ-ViT's head).
+DEC_HEADS = ("linear", "mlp-tanh")
+
+#: The architecture of configs saved before these fields existed (fixed amplitude-1 sin-cos
+#: positions, std-0.02 decoder input, linear head, no clamp): a config dict that lacks the
+#: fields is read with these values, so that old checkpoints rebuild the model they trained.
+LEGACY_ARCHITECTURE: dict[str, Any] = {
+    "pos_embed": "sincos",
+    "pos_scale": 1.0,
+    "ln_pre": False,
+    "dec_in_init": "small",
+    "dec_head": "linear",
+    "out_clamp": False,
+}
 
 
 @dataclass
@@ -50,7 +71,9 @@ class QuantizerConfig:
         ``"spherical"`` (:class:`lattiq.quantizers.SphericalQuantizer`: any registered code,
         no penalty), or a baseline of :mod:`lattiq.quantizers.baselines` whose penalties
         enter the loss through ``aux_loss``: ``"bsq"`` (``BSQQuantizer``, code ``"bsq-<d>"``,
-        entropy penalty), ``"lfq"`` or ``"random-projection"``.
+        entropy penalty), ``"lfq"`` or ``"random-projection"``; or ``"identity"``
+        (:class:`lattiq.quantizers.IdentityQuantizer`: normalize only, the unquantized
+        control; ``code`` then only sets the dimension and the cells counted as usage).
     options : dict
         Keyword options passed to the quantizer class (e.g. entropy-penalty weights).
     scales : list of int, str or None
@@ -70,6 +93,14 @@ class TokenizerConfig:
 
     ``decoder_depth`` ``None`` means the same depth as the encoder. The latent dimension is
     the code's dimension, taken from the code registry.
+
+    The defaults of the architecture fields are the ones measured best in the ablation of
+    ``docs/results.md`` (Tokenizer health): learned position tables initialised
+    N(0, 0.02²) in encoder and decoder (``pos_embed``, ``pos_scale``), an optional
+    LayerNorm before each ViT's blocks (``ln_pre``), a decoder input projection whose
+    output for a unit codeword matches the position term's norm (``dec_in_init``), the
+    decoder head (``dec_head``) and a clamp of the output to ``[-1, 1]`` (``out_clamp``;
+    the clamp passes gradients straight through, so saturated pixels still learn).
     """
 
     image_size: int = 32
@@ -81,6 +112,12 @@ class TokenizerConfig:
     heads: int = 4
     mlp_ratio: float = 4.0
     qk_norm: bool = False
+    pos_embed: str = "learned"
+    pos_scale: float = 0.02
+    ln_pre: bool = False
+    dec_in_init: str = "matched"
+    dec_head: str = "linear"
+    out_clamp: bool = False
     quantizer: QuantizerConfig = field(default_factory=QuantizerConfig)
 
     def validate(self) -> None:
@@ -97,12 +134,21 @@ class TokenizerConfig:
             )
         if self.width % self.heads:
             raise ValueError(f"width {self.width} is not divisible by heads {self.heads}")
-        if self.width % 4:
+        if self.width % 4 and self.pos_embed == "sincos":
             raise ValueError(
                 f"width must be divisible by 4 (2-D sin-cos positions), got {self.width}"
             )
         if self.mlp_ratio <= 0:
             raise ValueError(f"mlp_ratio must be positive, got {self.mlp_ratio}")
+        choices = {"pos_embed": POS_EMBED_KINDS, "dec_in_init": DEC_IN_INITS,
+                   "dec_head": DEC_HEADS}  # fmt: skip
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"TokenizerConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}"
+                )
+        if not (isinstance(self.pos_scale, (int, float)) and 0 <= self.pos_scale < 1e3):
+            raise ValueError(f"pos_scale must be a number in [0, 1000), got {self.pos_scale!r}")
 
     @property
     def grid(self) -> int:
@@ -117,6 +163,14 @@ TOKENIZER_PRESETS: dict[str, dict[str, Any]] = {
     "small": dict(image_size=128, patch_size=8, width=384, depth=6, heads=6),
     "vit-b8": dict(image_size=256, patch_size=8, width=768, depth=12, heads=12),
 }
+
+
+def upgrade_config_dict(d: dict) -> dict:
+    """A saved ``TokenizerConfig`` dict with the fields it predates filled in from
+    :data:`LEGACY_ARCHITECTURE` (a dict that has ``pos_embed`` is returned as it is)."""
+    if not isinstance(d, dict) or "pos_embed" in d:
+        return d
+    return {**LEGACY_ARCHITECTURE, **d}
 
 
 def tokenizer_preset(name: str, **overrides: Any) -> TokenizerConfig:
@@ -143,6 +197,7 @@ def build_quantizer(cfg: QuantizerConfig, grid: int | None = None) -> nn.Module:
         "bsq": baselines.BSQQuantizer,
         "lfq": baselines.LFQQuantizer,
         "random-projection": baselines.RandomProjectionQuantizer,
+        "identity": Q.IdentityQuantizer,
     }
     if cfg.kind not in kinds:
         raise ValueError(f"unknown quantizer kind {cfg.kind!r}; choose one of {sorted(kinds)}")
@@ -203,14 +258,44 @@ class Tokenizer(nn.Module):
         c, p, dw = config.channels, config.patch_size, config.width
         self.quantizer = build_quantizer(config.quantizer, grid=g)
         self.code_dim = int(self.quantizer.dim)
+        vit = dict(heads=config.heads, mlp_ratio=config.mlp_ratio, qk_norm=config.qk_norm,
+                   pos_embed=config.pos_embed, pos_scale=config.pos_scale,
+                   ln_pre=config.ln_pre)  # fmt: skip
         self.patch_embed = nn.Linear(p * p * c, dw)
-        self.encoder = ViT((g, g), dw, config.depth, config.heads, config.mlp_ratio, config.qk_norm)
+        self.encoder = ViT((g, g), dw, config.depth, **vit)
         self.to_latent = nn.Linear(dw, self.code_dim)
         self.from_latent = nn.Linear(self.code_dim, dw)
-        dec_depth = config.decoder_depth or config.depth
-        self.decoder = ViT((g, g), dw, dec_depth, config.heads, config.mlp_ratio, config.qk_norm)
-        self.to_pixels = nn.Linear(dw, p * p * c)
+        self.decoder = ViT((g, g), dw, config.decoder_depth or config.depth, **vit)
+        if config.dec_head == "mlp-tanh":
+            hidden = int(round(dw * config.mlp_ratio))
+            self.head = nn.Sequential(nn.Linear(dw, hidden), nn.Tanh())
+            self.to_pixels = nn.Linear(hidden, p * p * c)
+        else:
+            self.head = nn.Identity()
+            self.to_pixels = nn.Linear(dw, p * p * c)
         init_vit_weights(self)
+        self.encoder.reset_positions()
+        self.decoder.reset_positions()
+        self._init_decoder_input(config.dec_in_init)
+
+    def _init_decoder_input(self, how: str) -> None:
+        """Initialise ``from_latent`` (see :data:`DEC_IN_INITS`). For ``"matched"``: weights
+        N(0, σ²) with ``σ = ‖pos‖_rms / √D``, so that ``E‖W c‖ = ‖pos‖_rms`` for a unit
+        codeword ``c`` (``‖W c‖² ≈ σ² D ‖c‖²``); with no position term, σ = 1/√D."""
+        w = self.from_latent.weight  # (D, d)
+        with torch.no_grad():
+            if how == "torch":
+                self.from_latent.reset_parameters()
+            elif how == "small":
+                nn.init.trunc_normal_(w, std=0.02)
+                nn.init.zeros_(self.from_latent.bias)
+            else:
+                pos = self.decoder.positions().detach().float()
+                rms = float(pos.pow(2).sum(-1).mean().sqrt())
+                dw = w.shape[0]
+                std = (rms if rms > 0 else 1.0) / math.sqrt(dw)
+                nn.init.trunc_normal_(w, std=std, a=-2 * std, b=2 * std)
+                nn.init.zeros_(self.from_latent.bias)
 
     # -- construction ---------------------------------------------------------------------
 
@@ -219,7 +304,7 @@ class Tokenizer(nn.Module):
         if isinstance(config, dict):
             from .trainutil import config_from_dict
 
-            config = config_from_dict(TokenizerConfig, config)
+            config = config_from_dict(TokenizerConfig, upgrade_config_dict(config))
         return cls(config)
 
     def signature(self) -> dict:
@@ -234,7 +319,8 @@ class Tokenizer(nn.Module):
         from .trainutil import config_diff
 
         mine = self.signature()
-        diff = config_diff(signature.get("model", {}), mine["model"], prefix="model.")
+        saved = upgrade_config_dict(signature.get("model", {}))
+        diff = config_diff(saved, mine["model"], prefix="model.")
         if signature.get("quantizer"):
             diff += config_diff(signature["quantizer"], mine["quantizer"], prefix="quantizer.")
         if diff:
@@ -348,8 +434,11 @@ class Tokenizer(nn.Module):
         x = self.from_latent(
             codes.reshape(b, g * g, self.code_dim).to(self.from_latent.weight.dtype)
         )
-        x = self.to_pixels(self.decoder(x))  # (B, L, p·p·C)
-        return unpatchify(x, self.config.patch_size, g, g, self.config.channels)
+        x = self.to_pixels(self.head(self.decoder(x)))  # (B, L, p·p·C)
+        y = unpatchify(x, self.config.patch_size, g, g, self.config.channels)
+        if self.config.out_clamp:
+            y = _clamp_st(y)
+        return y
 
     def decode_indices(self, indices: torch.Tensor | list[torch.Tensor]) -> torch.Tensor:
         """Indices (B, h, w) (or the multi-scale list) -> (B, C, H, W) images."""
@@ -365,6 +454,12 @@ class Tokenizer(nn.Module):
     def last_layer(self) -> torch.Tensor:
         """The decoder's output weight (for the adaptive adversarial weight)."""
         return self.to_pixels.weight
+
+
+def _clamp_st(y: torch.Tensor) -> torch.Tensor:
+    """``clamp(y, -1, 1)`` in the forward pass, the identity's gradient in the backward
+    pass (a hard clamp would stop learning at every pixel that overshoots)."""
+    return y + (y.clamp(-1.0, 1.0) - y).detach()
 
 
 def _scale_sides(q: nn.Module) -> list[int] | None:

@@ -33,6 +33,7 @@ from lattiq.data import (
 )
 
 from . import trainutil as tu
+from .health import collapse_message, measure_health
 from .losses import LPIPS, AdversarialLoss, VFAlignLoss, load_feature_network
 from .losses.lpips import lpips_missing_message
 from .metrics import CodebookUsage
@@ -96,11 +97,17 @@ class TrainConfig:
     ckpt_every: int = 500
     keep_checkpoints: int = 2
     out_dir: str = "runs/tokenizer"
+    # codebook health on a fixed set of held-out images (docs/tokenizer.md, "Codebook health")
+    health_every: int = 100
+    health_images: int = 256
+    collapse_perplexity: float = 16.0  # warn when held-out perplexity stays below this ...
+    collapse_after: int | None = None  # ... after this step (None: max(100, steps // 10))
 
 
 #: Keys a resumed run may change; anything else must match the checkpoint.
 RESUME_MUTABLE = {"data.workers", "device", "log_every", "image_every", "ckpt_every",
-                  "keep_checkpoints", "out_dir"}  # fmt: skip
+                  "keep_checkpoints", "out_dir", "health_every", "health_images",
+                  "collapse_perplexity", "collapse_after"}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,10 +171,15 @@ def run(args: argparse.Namespace) -> int:
         workers=cfg.data.workers,
     )  # fmt: skip
     src_channels = dataset_channels(cfg.data.name)
-    fixed = next(iter(make_eval_loader(
-        get_dataset(cfg.data.name, "test", size, seed=0, root=cfg.data.root), 16
+    heldout = next(iter(make_eval_loader(
+        get_dataset(cfg.data.name, "test", size, seed=0, root=cfg.data.root),
+        max(16, cfg.health_images),
     )))["image"]  # fmt: skip
-    fixed = match_channels(fixed, channels).to(device)  # (16, C, H, W), for image grids
+    heldout = match_channels(heldout, channels).to(device)  # (N, C, H, W), for health checks
+    fixed = heldout[:16]  # (16, C, H, W), for image grids
+    collapse_after = (
+        cfg.collapse_after if cfg.collapse_after is not None else max(100, cfg.steps // 10)
+    )
 
     # ---- model and losses -----------------------------------------------------------------
     tu.seed_everything(cfg.seed)  # same initial weights on every rank
@@ -327,6 +339,15 @@ def run(args: argparse.Namespace) -> int:
             1, items=x.shape[0] * dist.world_size, loss=float(loss.detach()), l1=float(rec.detach())
         )
 
+        health = {}
+        if dist.is_main and cfg.health_images > 0 and (
+            step % cfg.health_every == 0 or step == stop
+        ):
+            h = measure_health(model, heldout[: cfg.health_images])
+            health = {f"health_{k}": v for k, v in h.items()}
+            warning = collapse_message(h, cfg.collapse_perplexity, step)
+            if warning and step >= collapse_after:
+                say(warning)
         if step % cfg.log_every == 0 or step == stop:
             n = window.pop("_n")
             means = {k: v / n for k, v in window.items()}
@@ -338,8 +359,11 @@ def run(args: argparse.Namespace) -> int:
                 step=step, lr=sched.get_last_lr()[0], **means,
                 images_per_s=(step - n_last) * cfg.batch_size * dist.world_size / (now - t_last),
                 used_codes=u["used_codes"], perplexity=u["perplexity"], skipped_files=skipped,
+                **health,
             )  # fmt: skip
             window, t_last, n_last = {}, now, step
+        elif health:
+            log.log(step=step, **health)
             usage = CodebookUsage(model.codebook_size)
         if dist.is_main and (step % cfg.image_every == 0 or step == stop):
             model.eval()
@@ -364,11 +388,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_train_config(cfg: TrainConfig) -> None:
-    for name in ("steps", "batch_size", "log_every", "image_every", "ckpt_every"):
+    for name in ("steps", "batch_size", "log_every", "image_every", "ckpt_every", "health_every"):
         if getattr(cfg, name) <= 0:
             raise ValueError(f"{name} must be positive, got {getattr(cfg, name)}")
     if cfg.lr <= 0:
         raise ValueError(f"lr must be positive, got {cfg.lr}")
+    if cfg.health_images < 0:
+        raise ValueError(f"health_images must be >= 0 (0 turns the checks off), got "
+                         f"{cfg.health_images}")  # fmt: skip
     if len(cfg.betas) != 2:
         raise ValueError(f"betas must be two numbers, got {cfg.betas}")
     if cfg.loss.vf > 0 and not cfg.loss.vf_model:

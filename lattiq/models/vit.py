@@ -1,10 +1,18 @@
 """Vision Transformer building blocks: patchify, attention, MLP, pre-norm blocks.
 
 Shared by the tokenizer's encoder/decoder and the generator. Pre-norm residual blocks
-(Dosovitskiy et al., "An Image is Worth 16x16 Words", ICLR 2021) with fixed 2-D sin-cos
-position embeddings (He et al., "Masked Autoencoders Are Scalable Vision Learners", 2022)
-and, optionally, adaptive layer norm conditioning (adaLN-Zero; Peebles & Xie, "Scalable
+(Dosovitskiy et al., "An Image is Worth 16x16 Words", ICLR 2021) with learned position
+tables or scaled fixed 2-D sin-cos positions (He et al., "Masked Autoencoders Are Scalable
+Vision Learners", 2022), an optional LayerNorm before the blocks (``ln_pre``, as in CLIP's
+ViT) and, optionally, adaptive layer norm conditioning (adaLN-Zero; Peebles & Xie, "Scalable
 Diffusion Models with Transformers", 2023).
+
+The size of the position term matters. A token's input is ``content + position``; when the
+position term is much larger than the content (an amplitude-1 sin-cos table, norm
+``√(D/2)``, against a content projection initialised at std 0.02), the network's output is
+mostly a function of position, and a tokenizer built on it assigns nearly the same code to
+every image at a given position (codebook collapse). :class:`ViT` therefore takes the
+position kind and its scale explicitly.
 
 Shape legend: ``B`` batch, ``C`` image channels, ``H``, ``W`` image size, ``p`` patch size,
 ``h = H/p``, ``w = W/p`` token grid, ``L = h·w`` tokens, ``D`` width, ``c`` condition width.
@@ -25,9 +33,14 @@ __all__ = [
     "MLP",
     "ViT",
     "patchify",
+    "POS_EMBED_KINDS",
     "sincos_pos_embed_2d",
     "unpatchify",
 ]
+
+#: Position embeddings a :class:`ViT` can use: a learned table initialised
+#: N(0, scale²), or the fixed sin-cos table multiplied by ``scale``.
+POS_EMBED_KINDS = ("learned", "sincos")
 
 
 def patchify(x: torch.Tensor, p: int) -> torch.Tensor:
@@ -155,9 +168,20 @@ class Block(nn.Module):
 
 
 class ViT(nn.Module):
-    """A stack of :class:`Block` over a fixed token grid with sin-cos positions and a final norm.
+    """A stack of :class:`Block` over a fixed token grid with positions and a final norm.
 
     Input and output are (B, L, D) token sequences with ``L = grid[0]·grid[1]``.
+
+    Parameters
+    ----------
+    pos_embed : {"learned", "sincos"}
+        ``"learned"``: a (1, L, D) parameter initialised N(0, pos_scale²) (truncated at
+        ±2σ). ``"sincos"``: the fixed table of :func:`sincos_pos_embed_2d` times
+        ``pos_scale`` (per-token norm ``pos_scale·√(D/2)``).
+    pos_scale : float
+        Standard deviation of the learned table, or the multiplier of the sin-cos table.
+    ln_pre : bool
+        A LayerNorm on ``x + positions`` before the first block.
     """
 
     def __init__(
@@ -168,19 +192,51 @@ class ViT(nn.Module):
         heads: int,
         mlp_ratio: float = 4.0,
         qk_norm: bool = False,
+        pos_embed: str = "sincos",
+        pos_scale: float = 1.0,
+        ln_pre: bool = False,
     ):
         super().__init__()
+        if pos_embed not in POS_EMBED_KINDS:
+            raise ValueError(
+                f"unknown position embedding {pos_embed!r}; choose one of {POS_EMBED_KINDS}"
+            )
+        if not (math.isfinite(pos_scale) and pos_scale >= 0):
+            raise ValueError(f"pos_scale must be a finite number >= 0, got {pos_scale}")
         self.grid = tuple(grid)
-        self.register_buffer(
-            "pos_embed", sincos_pos_embed_2d(grid[0], grid[1], dim)[None], persistent=False
-        )
+        self.pos_kind = pos_embed
+        self.pos_scale = float(pos_scale)
+        n = grid[0] * grid[1]
+        if pos_embed == "learned":
+            self.pos_embed = nn.Parameter(torch.zeros(1, n, dim))
+            self.reset_positions()
+        else:
+            table = sincos_pos_embed_2d(grid[0], grid[1], dim)[None] * self.pos_scale
+            self.register_buffer("pos_embed", table, persistent=False)
+        self.ln_pre = nn.LayerNorm(dim, eps=1e-6) if ln_pre else nn.Identity()
         self.blocks = nn.ModuleList(
             [Block(dim, heads, mlp_ratio, qk_norm=qk_norm) for _ in range(depth)]
         )
         self.norm = nn.LayerNorm(dim, eps=1e-6)
 
+    def reset_positions(self) -> None:
+        """Re-draw a learned table from N(0, pos_scale²), truncated at ±2σ."""
+        if self.pos_kind == "learned":
+            with torch.no_grad():
+                if self.pos_scale > 0:
+                    nn.init.trunc_normal_(
+                        self.pos_embed, std=self.pos_scale,
+                        a=-2 * self.pos_scale, b=2 * self.pos_scale,
+                    )  # fmt: skip
+                else:
+                    self.pos_embed.zero_()
+
+    def positions(self) -> torch.Tensor:
+        """The position term added to every input, (1, L, D)."""
+        return self.pos_embed
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, L, D) -> (B, L, D)
-        x = x + self.pos_embed.to(x.dtype)
+        x = self.ln_pre(x + self.pos_embed.to(x.dtype))
         for blk in self.blocks:
             x = blk(x)
         return self.norm(x)

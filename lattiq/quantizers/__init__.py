@@ -3,7 +3,8 @@
 ``forward(z) -> QuantizerOutput(codes, indices, aux_loss)`` for every quantizer; inputs are
 channels-last ``(..., d)``. See :class:`SphericalQuantizer`, :class:`MultiScaleQuantizer`,
 the baselines :class:`BSQQuantizer`, :class:`LFQQuantizer`,
-:class:`RandomProjectionQuantizer`, and the Leech "d-it" labels :func:`leech_labels`.
+:class:`RandomProjectionQuantizer`, the unquantized control :class:`IdentityQuantizer`,
+and the Leech "d-it" labels :func:`leech_labels`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from .base import Quantizer, QuantizerOutput
 from .baselines import BSQQuantizer, LFQQuantizer, RandomProjectionQuantizer
+from .identity import IdentityQuantizer
 from .labels import labels_to_indices, leech_label_table, leech_labels
 from .multiscale import SCALE_SCHEDULES, MultiScaleQuantizer, resolve_schedule
 from .spherical import SphericalQuantizer
@@ -20,6 +22,7 @@ from .usage import CodeUsage
 __all__ = [
     "BSQQuantizer",
     "CodeUsage",
+    "IdentityQuantizer",
     "LFQQuantizer",
     "RandomProjectionQuantizer",
     "labels_to_indices",
@@ -45,6 +48,7 @@ def quantizer_from_config(config: dict[str, Any]) -> Quantizer:
         "BSQQuantizer": BSQQuantizer,
         "LFQQuantizer": LFQQuantizer,
         "RandomProjectionQuantizer": RandomProjectionQuantizer,
+        "IdentityQuantizer": IdentityQuantizer,
     }
     cls = kinds.get(config["type"])
     if cls is None:

@@ -39,6 +39,8 @@ class Quantizer(nn.Module):
 
     dim: int
     codebook_size: int
+    #: False for a control that passes its (normalized) input through unrounded.
+    quantized: bool = True
 
     @property
     def bits_per_token(self) -> float:

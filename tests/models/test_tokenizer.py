@@ -92,7 +92,7 @@ def test_presets_are_valid_and_vit_b8_is_the_papers():
         (dict(image_size=18), "not a multiple of patch_size"),
         (dict(heads=3), "not divisible by heads"),
         (dict(width=0), "positive integer"),
-        (dict(width=30, heads=2), "divisible by 4"),
+        (dict(width=30, heads=2, pos_embed="sincos"), "divisible by 4"),
         (dict(decoder_depth=0), "decoder_depth"),
     ],
 )
