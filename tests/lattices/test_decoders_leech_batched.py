@@ -5,6 +5,7 @@ boundaries. The oracles of ``test_decoders_leech.py`` check that those answers a
 
 import importlib.util
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ HERE = Path(__file__).parent
 _spec = importlib.util.spec_from_file_location("leech_scalar_decoder",
                                                HERE / "leech_scalar_decoder.py")
 _ref = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = _ref  # numba's cache reloads the kernel's module by name
 _spec.loader.exec_module(_ref)
 
 
