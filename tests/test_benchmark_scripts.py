@@ -60,3 +60,35 @@ def test_compare_codes_trains_evaluates_and_tabulates(tmp_path, capsys):
     assert leech[2].strip() == "leech" and int(leech[3]) == 4 * 49
     assert float(leech[7]) < 1e-5  # the search chose the best codeword
     assert "(implicit codebook)" in rows[1]
+
+
+def test_gpu_check_reduced_mode_runs_on_cpu(tmp_path):
+    """``benchmarks/gpu_check.sh --reduced``: every row of the GPU table runs (on the CPU
+    where there is no CUDA), the searches agree, and the CUDA-only rows say why they skip."""
+    pytest.importorskip("torch")
+    import os
+    import subprocess
+    import sys
+
+    import torch
+
+    out_json = tmp_path / "rows.json"
+    env = {**os.environ, "PYTHON": sys.executable}
+    res = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu_check.sh"), "--reduced",
+                          "--json", str(out_json)], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    rows = json.loads(out_json.read_text())
+    checks = [r["check"] for r in rows]
+    assert checks[0] == "gpu tests (pytest -m gpu)"
+    if not torch.cuda.is_available():
+        assert rows[0]["result"] == "skipped: no CUDA"
+        assert "| gpu tests (pytest -m gpu) | cuda |" in res.stdout
+    q = [r for r in rows if r["check"].startswith("quantizer")]
+    assert len(q) == 6 and all(r["seconds"] > 0 for r in q)
+    assert all(r["result"].startswith("0 of ") for r in q if "numba" not in r["check"])
+    assert sum(r["check"].startswith("tokenizer step") for r in rows) == 1
+    var = [r for r in rows if r["check"].startswith("VAR step")]
+    assert [r["check"].split()[2] for r in var] == ["chunked", "plain"]
+    assert all(r["result"] == "ok" for r in var + [rows[-3]])
+    assert "| check | device | size |" in res.stdout

@@ -25,10 +25,39 @@ from .search import (
 )
 from .usage import CodeUsage
 
-__all__ = ["SphericalQuantizer", "NAN_POLICIES", "SEARCH_BACKENDS"]
+__all__ = ["LEECH_AUTO_SEARCH", "NAN_POLICIES", "SEARCH_BACKENDS", "SphericalQuantizer",
+           "leech_auto_search"]
 
 NAN_POLICIES = ("raise", "sentinel")
 SEARCH_BACKENDS = ("auto", "torch", "numba", "tiled")
+
+#: Which search ``search_backend="auto"`` runs for the Leech code, per device type: rows
+#: ``(from_tokens, search)``; the last row whose ``from_tokens`` is at most the number of
+#: tokens in the call wins. Searches: ``"numba"`` (the compiled CPU kernel), ``"torch"``
+#: (the structured :class:`~lattiq.quantizers.search.LeechSearch`), ``"tiled"`` (the
+#: matmul-argmax over all 196,560 codewords, cuBLAS on CUDA). Device types not listed use
+#: ``"torch"``. All three return the same indices (tested); only the speed differs.
+#:
+#: * ``cpu``: measured (``docs/benchmarks.md``): the compiled kernel is about 27x the
+#:   torch structured search and over 100x the tiled one, at every batch size.
+#: * ``cuda``: **provisional, not measured** — no GPU has run ``benchmarks/gpu_check.sh``
+#:   yet. The guess: cuBLAS brute force wins while kernel launches dominate the structured
+#:   search (small batches), the structured search above (it does about 25x fewer
+#:   multiply-adds per token). Set the crossover from the first GPU table.
+LEECH_AUTO_SEARCH: dict[str, tuple[tuple[int, str], ...]] = {
+    "cpu": ((0, "numba"),),
+    "cuda": ((0, "tiled"), (4096, "torch")),  # PROVISIONAL: pending the first GPU run
+}
+
+
+def leech_auto_search(device_type: str, n_tokens: int) -> str:
+    """The Leech search that ``"auto"`` picks for ``n_tokens`` tokens on ``device_type``,
+    read from :data:`LEECH_AUTO_SEARCH`."""
+    choice = "torch"
+    for start, name in LEECH_AUTO_SEARCH.get(device_type, ()):
+        if n_tokens >= start:
+            choice = name
+    return choice
 #: codebooks up to this size get a float table for ``indices_to_codes``
 _MAX_TABLE = 2**22
 
@@ -185,11 +214,15 @@ class SphericalQuantizer(Quantizer):
     memory_budget_bytes : int
         Bound on the search's temporary memory (tile or chunk size follows from it).
     search_backend : {"auto", "torch", "numba", "tiled"}
-        ``"auto"``: on CPU tensors outside ``torch.compile``, a compiled numba kernel where
-        one exists (the registry code's structured search, or this package's Leech kernel),
-        the torch search otherwise and on every other device. ``"numba"``: the same, but
-        refuses codes without a compiled kernel. ``"torch"``: the torch search everywhere.
-        ``"tiled"``: the matmul-argmax for any code (a reference).
+        ``"auto"``: for the Leech code, the search :data:`LEECH_AUTO_SEARCH` names for the
+        device and the number of tokens (on CPU the compiled kernel; on CUDA, provisionally,
+        cuBLAS brute force for small batches and the structured torch search for large
+        ones); for other codes, on CPU tensors a compiled numba kernel where one exists
+        (the registry code's structured search), the torch search otherwise and on every
+        other device. Under ``torch.compile`` "auto" always runs the torch search.
+        ``"numba"``: the compiled kernel on CPU tensors (the torch search elsewhere);
+        refuses codes without one. ``"torch"``: the torch search everywhere. ``"tiled"``:
+        the matmul-argmax for any code. Every choice returns the same indices.
     track_usage : bool
         Update :attr:`usage` in training mode.
 
@@ -341,12 +374,32 @@ class SphericalQuantizer(Quantizer):
         )
 
     # ------------------------------------------------------------------ search
+    def search_for(self, n_tokens: int, device_type: str) -> str:
+        """The search a call with ``n_tokens`` tokens on ``device_type`` runs outside
+        ``torch.compile``: ``"numba"``, ``"torch"`` or ``"tiled"``."""
+        if self.search is None:
+            return "tiled"
+        if self.search_kind == "leech" and self.search_backend == "auto":
+            choice = leech_auto_search(device_type, int(n_tokens))
+            if choice != "numba" or self.cpu_kernel is not None:
+                return choice
+            return "torch"
+        if self.cpu_kernel is not None and device_type == "cpu":
+            return "numba"
+        return "torch"
+
     def _search(self, x: torch.Tensor) -> torch.Tensor:  # (n, d) -> (n,)
-        if self.cpu_kernel is not None and x.device.type == "cpu" and not _is_compiling():
+        if _is_compiling():
+            choice = "tiled" if self.search is None else "torch"
+        else:
+            choice = self.search_for(x.shape[0], x.device.type)
+        if choice == "numba" and x.device.type == "cpu":
             if self.cpu_kernel == "leech-numba":
                 return torch.from_numpy(leech_nearest_numba(x.detach()))
             return _registry_nearest(self.spec.code, x.detach(), self.memory_budget_bytes)
-        if self.search is None:
+        if choice == "tiled" or self.search is None:
+            # (for the Leech code the buffer is the int8 shell: one norm, so the argmax is
+            # that of the unit codewords)
             return tiled_nearest(x.detach(), self.codebook.to(x.dtype), self.memory_budget_bytes)
         return self.search(x.detach())
 
