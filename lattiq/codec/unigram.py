@@ -74,7 +74,6 @@ class UnigramPrior(Prior):
 
     def params(self) -> dict:
         return {"alpha": self.alpha, "counts_sha256": _counts_sha256(self.counts),
-                "tokenizer_sha256": self.tokenizer_sha256,
                 "shape": list(self.counts.shape)}  # fmt: skip
 
     def check_layout(self, layout: TokenLayout) -> None:
