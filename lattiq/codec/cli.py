@@ -69,6 +69,14 @@ def register(subparsers) -> None:
     f.set_defaults(func=_fit_unigram)
 
 
+def _need_constriction() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("constriction") is None:
+        raise ValueError("the codec needs the constriction package: "
+                         "pip install 'lattiq[torch]' (or pip install constriction)")
+
+
 def _load_var(path: str):
     from lattiq.models.sample import load_generator
 
@@ -82,6 +90,7 @@ def _compress(args: argparse.Namespace) -> int:
     from .tokens import load_tokenizer, tokenizer_sha256
     from .unigram import load_unigram
 
+    _need_constriction()
     tok = load_tokenizer(args.tokenizer, args.weights)
     image = read_image(args.image, tok.config.channels)
     unigram = var = None
@@ -121,6 +130,7 @@ def _decompress(args: argparse.Namespace) -> int:
     from .tokens import load_tokenizer, tokenizer_sha256
     from .unigram import load_unigram
 
+    _need_constriction()
     src = Path(args.file)
     if not src.is_file():
         raise FileNotFoundError(f"no compressed file at {str(src)!r}")

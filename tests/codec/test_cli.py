@@ -104,3 +104,16 @@ def test_bad_inputs_give_one_error_line(setup, codec_env, tmp_path, capsys):
         line = _error_line(capsys)
         assert msg in line, (argv, line)
     assert not (tmp_path / "o.png").exists()
+
+
+def test_missing_constriction_is_one_error_line(setup, monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "constriction" else real(name, *a))
+    d = setup["dir"]
+    capsys.readouterr()
+    assert main(["compress", str(d / "in.png"), "-o", str(d / "m.ltq"), "--tokenizer",
+                 str(setup["tok"])]) == 2
+    assert "pip install" in _error_line(capsys)
