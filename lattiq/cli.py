@@ -16,6 +16,7 @@ _COMMAND_MODULES = (
     "lattiq.bench",
     "lattiq.models.tokenizer_cli",
     "lattiq.models.var_cli",
+    "lattiq.codec.cli",
 )
 
 

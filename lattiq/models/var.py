@@ -443,6 +443,28 @@ class VAR(nn.Module):
         h_BLD = self(labels_B, inputs)
         return self.head.loss(h_BLD.reshape(-1, h_BLD.shape[-1]), targets.reshape(-1))
 
+    # -- scale-by-scale evaluation ------------------------------------------------------------
+
+    @torch.no_grad()
+    def next_scale_hidden(self, k: int, cond_BD: torch.Tensor, scale_input: torch.Tensor | None,
+                          cache: KVCache) -> torch.Tensor:
+        """Hidden states (B, l_k, D) of scale ``k``, given scales ``< k`` held in ``cache``.
+
+        The incremental step of :meth:`generate` without guidance: ``cond_BD`` is
+        ``class_embed(labels)``, ``scale_input`` scale ``k``'s teacher-forcing input
+        (B, h_k, w_k, d) (``None`` for ``k = 0``). Scale ``k``'s keys and values are appended
+        to ``cache``. The head turns the result into the model's probabilities of scale ``k``
+        (what an entropy coder needs, token scale by token scale).
+        """
+        if k == 0:
+            x = self.start_embed.expand(cond_BD.shape[0], -1, -1) + cond_BD[:, None]
+        else:
+            if scale_input is None:
+                raise ValueError(f"scale {k} needs its teacher-forcing input")
+            x = scale_input.reshape(scale_input.shape[0], -1, scale_input.shape[-1])
+            x = self.word_embed(x.to(self.pos_embed.dtype))
+        return self._trunk(self._embed(k, x), cond_BD, None, cache)
+
     # -- sampling ----------------------------------------------------------------------------
 
     @torch.no_grad()
