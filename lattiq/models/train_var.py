@@ -250,9 +250,12 @@ def run(args: argparse.Namespace) -> int:
                      for k, v in window.items()}  # fmt: skip
             now = time.perf_counter()
             tokens = (step - n_last) * cfg.batch_size * dist.world_size * cfg.model.seq_len
+            emb = model.embedding_norms(inputs)  # content : position size at the input
             log.log(step=step, lr_factor=tu.lr_multiplier(step - 1, cfg.steps, cfg.schedule,
                                                           cfg.warmup_steps),
-                    **means, tokens_per_s=tokens / max(now - t_last, 1e-9))  # fmt: skip
+                    **means, tokens_per_s=tokens / max(now - t_last, 1e-9),
+                    input_content_norm=emb["content"], input_position_norm=emb["position"],
+                    input_content_position_ratio=emb["ratio"])  # fmt: skip
             window, t_last, n_last = {}, now, step
         if dist.is_main and cfg.sample_every > 0 and (step % cfg.sample_every == 0
                                                       or step == stop):

@@ -402,6 +402,23 @@ class VAR(nn.Module):
             )
         return inputs
 
+    @torch.no_grad()
+    def embedding_norms(self, inputs) -> dict[str, float]:
+        """Mean per-token norms of the two terms summed at the trunk's input, for the
+        teacher-forcing tokens (scales 1..K-1): ``content`` = ``word_embed(x)``, ``position``
+        = position + level embedding, and their ``ratio`` (content / position). A ratio far
+        below 1 means the model sees mostly where a token is, not what it is (the defect
+        that collapsed the tokenizers, see docs/tokenizer.md); logged by ``train-var``."""
+        x = inputs
+        if isinstance(inputs, (list, tuple)):
+            B = inputs[0].shape[0] if inputs else 1
+            x = self._flatten_inputs(inputs, B)
+        l0 = self.cfg.tokens_per_scale[0]
+        content = self.word_embed(x.to(self.pos_embed.dtype)).norm(dim=-1).mean()
+        pos = self.pos_embed[0, l0:] + self.level_embed(self.level_L[l0:])
+        p = pos.norm(dim=-1).mean()
+        return {"content": float(content), "position": float(p), "ratio": float(content / p)}
+
     def _embed(self, k: int, x_BlD: torch.Tensor) -> torch.Tensor:
         s, e = self._offsets[k], self._offsets[k + 1]
         return x_BlD + self.pos_embed[:, s:e] + self.level_embed.weight[k]

@@ -229,3 +229,17 @@ def test_drop_labels_rate():
     frac = (out == 10).float().mean().item()
     assert abs(frac - 0.25) < 0.02
     assert set(out.unique().tolist()) <= {0, 10}
+
+
+def test_embedding_norms_against_hand_computation():
+    m = _model()
+    g = torch.Generator().manual_seed(5)
+    inputs = [torch.randn(3, h, w, 6, generator=g, dtype=torch.float64) for h, w in SCALES[1:]]
+    got = m.embedding_norms(inputs)
+    x = torch.cat([t.reshape(3, -1, 6) for t in inputs], 1)
+    content = (x @ m.word_embed.weight.T + m.word_embed.bias).norm(dim=-1).mean()
+    level = torch.cat([torch.full((h * w,), k) for k, (h, w) in enumerate(SCALES)])[1:]
+    pos = (m.pos_embed[0, 1:] + m.level_embed.weight[level]).norm(dim=-1).mean()
+    assert abs(got["content"] - float(content)) < 1e-9
+    assert abs(got["position"] - float(pos)) < 1e-9
+    assert abs(got["ratio"] - float(content / pos)) < 1e-9
