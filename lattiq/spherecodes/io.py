@@ -20,7 +20,8 @@ form has a basis, ``int_basis_sha256`` (of the basis as little-endian float64). 
 ``int_basis`` list (which ``int_basis_sha256`` covers).
 
 :func:`load_code` recomputes every hash and refuses a tampered, truncated or inconsistent
-file with a ``ValueError`` that says what is wrong. The hashes catch corruption and
+file with a ``ValueError`` that says what is wrong. Each file is written atomically (a
+temporary file renamed into place). The hashes catch corruption and
 edits, not forgery (anyone can recompute them), so the meaning of the fields is checked
 too: points must be finite unit vectors of the stated shape; an exact form's integer
 vectors must all have the stated norm, its scale must be ``1/sqrt(norm)``, its basis
@@ -131,9 +132,8 @@ def save_code(code: SphericalCode, path) -> None:
     if kind == "npy":
         if e is not None and e.basis is not None:
             meta["int_basis"] = e.basis.tolist()
-        np.save(p, P, allow_pickle=False)
-        with open(p + ".json", "w") as f:
-            json.dump(meta, f, indent=1)
+        _atomic_write(p, lambda f: np.save(f, P, allow_pickle=False))
+        _atomic_write(p + ".json", lambda f: f.write(json.dumps(meta, indent=1).encode()))
         return
     tensors = {"points": P}
     if e is not None:
@@ -157,11 +157,29 @@ def _write_safetensors(path: str, tensors: dict, metadata: dict) -> None:
         blobs.append(b)
     h = json.dumps(header, separators=(",", ":")).encode()
     h += b" " * (-len(h) % 8)
-    with open(path, "wb") as f:
+
+    def write(f):
         f.write(struct.pack("<Q", len(h)))
         f.write(h)
         for b in blobs:
             f.write(b)
+
+    _atomic_write(path, write)
+
+
+def _atomic_write(path: str, write) -> None:
+    """Write a file through ``write(f)`` into a temporary name beside it, then rename it
+    into place: a reader sees the old file or the whole new one, never half of one."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def _json_loads(raw, what: str):
