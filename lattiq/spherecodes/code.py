@@ -39,8 +39,8 @@ MAX_MATERIALIZE_BYTES = 1 << 30
 UNIT_TOL = 1e-6
 #: Decimals kept when ``from_points`` looks for duplicate unit vectors.
 DEDUP_DECIMALS = 12
-#: Range of a row's largest ``|x_i|`` that :func:`rescale_rows` leaves alone.
-_SAFE_LO, _SAFE_HI = 2.0**-64, 2.0**64
+#: Range of a row's squared norm that :func:`rescale_rows` leaves alone.
+_SAFE_LO, _SAFE_HI = 2.0**-128, 2.0**128
 
 
 @dataclass(frozen=True)
@@ -106,37 +106,30 @@ def as_float_batch(x, dim: int, what: str = "x") -> tuple[np.ndarray, tuple]:
     return X, lead
 
 
-def _row_max_abs(X: np.ndarray, chunk: int = 1 << 16) -> np.ndarray:
-    """``max_i |x_i|`` per row, in chunks (no full-size temporary)."""
-    out = np.empty(X.shape[0])
-    for s in range(0, X.shape[0], chunk):
-        np.max(np.abs(X[s:s + chunk]), axis=1, out=out[s:s + chunk])
-    return out
-
-
 def rescale_rows(X: np.ndarray) -> np.ndarray:
-    """Rows scaled by powers of two so that every nonzero row's largest ``|x_i|`` lies in
-    ``[2^-64, 2^64]``.
+    """Rows scaled by powers of two so that every nonzero row's squared norm lies in
+    :math:`[2^{-128}, 2^{128}]`.
 
     .. math:: x \\mapsto 2^{-e} x, \\quad e = \\lceil \\log_2 \\max_i |x_i| \\rceil
 
-    Rows already in that range (almost all input) are left alone, and the function returns
-    ``X`` itself when no row needs scaling (otherwise a copy: the input is never modified).
-    Scaling by a power of two is exact, so the direction of every row is kept bit for bit
-    (only coordinates more than :math:`2^{1000}` times smaller than the row's largest one
-    can underflow, and they cannot change a float64 inner product anyway). The search
-    kernels can then square, sum and convert to float32 without overflow or underflow,
-    which gives every finite nonzero input, from ``1e-320`` to ``1e308``, the answer of its
-    direction.
+    Rows already in that range (almost all input; one fast pass of squared norms finds
+    them) are left alone, and the function returns ``X`` itself when no row needs scaling
+    (otherwise a copy: the input is never modified). Scaling by a power of two is exact,
+    so the direction of every row is kept bit for bit (only coordinates more than
+    :math:`2^{1000}` times smaller than the row's largest one can underflow, and they
+    cannot change a float64 inner product anyway). The search kernels can then square,
+    sum and convert to float32 without overflow or underflow, which gives every finite
+    nonzero input, from ``5e-324`` to ``1.8e308``, the answer of its direction.
     """
     if X.shape[0] == 0:
         return X
-    m = _row_max_abs(X)
-    bad = ((m < _SAFE_LO) | (m > _SAFE_HI)) & (m > 0)
+    with np.errstate(over="ignore", under="ignore"):
+        sq = np.einsum("ij,ij->i", X, X)
+    bad = ~((sq >= _SAFE_LO) & (sq <= _SAFE_HI))  # zero rows too: scaled by 2^0
     if not bad.any():
         return X
     X = X.copy()
-    _, e = np.frexp(m[bad])
+    _, e = np.frexp(np.abs(X[bad]).max(axis=1))
     X[bad] = np.ldexp(X[bad], -e[:, None])
     return X
 
@@ -333,8 +326,8 @@ class SphericalCode:
         Exact (float64 inner products; among equal ones the lowest index wins, so a zero
         input gives 0). Registered codes use their structure; any other code a tiled
         matmul-argmax whose memory does not grow with the batch. The answer depends only
-        on the direction of ``x``: rows whose largest coordinate lies outside
-        :math:`[2^{-64}, 2^{64}]` are first scaled by a power of two (exactly; see
+        on the direction of ``x``: rows whose squared norm lies outside
+        :math:`[2^{-128}, 2^{128}]` are first scaled by a power of two (exactly; see
         :func:`rescale_rows`), so every finite nonzero ``x``, from the smallest subnormal
         to ``1.8e308``, gets the answer of its direction (``nearest(t * x) ==
         nearest(x)`` for powers of two ``t`` while no coordinate underflows).
