@@ -8,6 +8,7 @@ cases live in ``tests/lattices`` and ``tests/spherecodes`` (``test_bad_input_*.p
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -121,6 +122,14 @@ def test_figures_are_written_in_the_format_of_their_suffix(tmp_path, capsys):
         rc, out, err = run_cli(["codes", "plot", "inner-products", "e8", "-o", path], capsys)
         assert rc == 0, err
         assert path.read_bytes().startswith(magic), suffix
+
+
+def test_large_but_cheap_requests_are_answered(capsys):
+    rc, out, err = run_cli(["lattice", "stats", "e8", "--terms", "100000", "--json"], capsys)
+    assert rc == 0, err
+    theta = json.loads(out)["theta"]
+    assert len(theta) == 100000 and theta[:5] == [1, 0, 240, 0, 2160]
+    assert theta[99998] == 240 * sum(d**3 for d in range(1, 50000) if 49999 % d == 0)
 
 
 def test_plot_delta_min_small_dimension_draws_something(tmp_path, capsys):

@@ -40,6 +40,7 @@ from lattiq.lattices.decoders import (
     decode_zn,
     generic_decoder,
 )
+from lattiq.spherecodes import get_code
 
 FAMILIES = ["z3", "z8", "d4", "d6", "a2", "a3", "e8", "leech"]
 MAGNITUDES = [1e-300, 1e-200, 1e-100, 1e-20, 1e-3, 1.0, 1e3, 1e12, 1e15, 1e100, 1e200, 1e300]
@@ -312,7 +313,10 @@ def test_shells_refused_before_heavy_work():
         get_lattice("e8").shell(99999)
     assert get_lattice("d4096").shell_size(1) == 2 * 4096 * 4095
     assert get_lattice("a100").shell(1).shape == (100 * 101, 101)  # roots, built directly
-    assert get_lattice("z3").shell_size(100000) > 0
+    n = get_lattice("z3").shell_size(100000)
+    C = get_code("z3-shell100000")  # answered: 1.7e8 vectors visited, within the limit
+    assert C.size == n and C.exact_form.vectors.shape == (n, 3)
+    assert len(set(map(tuple, C.exact_form.vectors.tolist()))) == n
     with pytest.raises(ValueError, match="dimension 100"):
         get_lattice("a100").shell(2)
 
