@@ -505,6 +505,10 @@ class Lattice:
         elif a.dtype.kind in "iuf":
             if a.dtype.kind == "f" and not np.all(np.isfinite(flat)):
                 raise ValueError("points contain NaN or Inf")
+            if a.dtype.kind == "f" and a.dtype.itemsize > 8 and not np.array_equal(
+                    flat.astype(np.float64).astype(a.dtype), flat):
+                raise TypeError(f"{a.dtype} points are not exactly representable in float64; "
+                                "round them to float64 or pass exact numbers (object array)")
             if self.basis_int is None:
                 out = self._contains_coefficients(flat.astype(np.float64))
             else:
