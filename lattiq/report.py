@@ -493,6 +493,17 @@ def _names(names, what: str) -> list[str]:
     return out
 
 
+def _check_names(lattice_names, code_names) -> None:
+    """``ValueError`` for a name the registries do not know (or refuse to build)."""
+    from lattiq.lattices import get_lattice
+    from lattiq.spherecodes import get_code
+
+    for n in lattice_names:
+        get_lattice(n)
+    for n in code_names:
+        get_code(n)
+
+
 def _lattice_names(quick: bool) -> list[str]:
     names = list(_QUICK_LATTICES if quick else REPORT_LATTICES)
     if not quick:
@@ -545,20 +556,33 @@ def run_report(
         (the JSON written to ``report.json``). An entry that fails is listed under
         ``errors`` and the report goes on.
 
+    Raises
+    ------
+    ValueError
+        Before any work: an output folder that is not a folder or cannot be created or
+        written, or a lattice or code name (given in ``lattices`` / ``codes``) that the
+        registries refuse.
+
     References
     ----------
     Conway & Sloane, SPLAG ch. 1 (invariants), ch. 9 (bounds); Levenshtein, Handbook of
     Coding Theory (1998) ch. 6.
     """
     import lattiq
+    from lattiq._outputs import check_output_dir, writing
 
-    out_dir = os.fspath(out_dir)
-    os.makedirs(out_dir, exist_ok=True)
+    # everything the caller named is checked before any work: the output folder, then
+    # each lattice and code name (a typo is refused in a moment, not after the figures)
+    out_dir = check_output_dir(out_dir, "report folder")
+    lattice_names = _lattice_names(quick) if lattices is None else _names(lattices, "lattices")
+    code_names = _code_names(quick) if codes is None else _names(codes, "codes")
+    _check_names(lattice_names if lattices is not None else [],
+                 code_names if codes is not None else [])
+    with writing(out_dir, "report folder"):
+        os.makedirs(out_dir, exist_ok=True)
     prog = _Progress(progress)
     t0 = time.perf_counter()
     errors: list[dict] = []
-    lattice_names = _lattice_names(quick) if lattices is None else _names(lattices, "lattices")
-    code_names = _code_names(quick) if codes is None else _names(codes, "codes")
     lattice_rows, code_rows = [], []
     for name in lattice_names:
         with prog.step(f"lattice {name}"):
@@ -582,10 +606,11 @@ def run_report(
         "out_dir": out_dir,
     }
     rep = _plain(rep)
-    with open(os.path.join(out_dir, "report.json"), "w", encoding="utf-8") as f:
-        json.dump(rep, f, indent=2)
-    with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as f:
-        f.write(_markdown(rep))
+    with writing(out_dir, "report"):
+        with open(os.path.join(out_dir, "report.json"), "w", encoding="utf-8") as f:
+            json.dump(rep, f, indent=2)
+        with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as f:
+            f.write(_markdown(rep))
     for e in errors:
         prog.note(f"failed: {e['item']}\n{e.get('traceback', '')}")
     return rep

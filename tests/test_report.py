@@ -58,13 +58,31 @@ def test_selected_entries_values_and_files(tmp_path, capsys):
     assert capsys.readouterr().err == ""  # progress=False prints nothing
 
 
-def test_failing_entry_is_reported_not_fatal(tmp_path):
-    rep = run_report(tmp_path, progress=False, lattices=[], codes=["d4", "no-such-code"],
-                     figures=False)  # fmt: skip
+def test_failing_entry_is_reported_not_fatal(tmp_path, monkeypatch):
+    import lattiq.report as report
+
+    real = report._code_row
+
+    def flaky(name, seed):
+        if name == "e8":
+            raise RuntimeError("measurement failed")
+        return real(name, seed)
+
+    monkeypatch.setattr(report, "_code_row", flaky)
+    rep = run_report(tmp_path, progress=False, lattices=[], codes=["d4", "e8"], figures=False)
     assert [r["name"] for r in rep["codes"]] == ["d4"]
-    assert rep["errors"][0]["item"] == "code no-such-code"
-    assert "unknown code" in rep["errors"][0]["error"]
-    assert "no-such-code" in (tmp_path / "report.md").read_text()
+    assert rep["errors"][0]["item"] == "code e8"
+    assert "measurement failed" in rep["errors"][0]["error"]
+    assert "measurement failed" in (tmp_path / "report.md").read_text()
+
+
+def test_unknown_names_are_refused_before_any_work(tmp_path):
+    out = tmp_path / "rep"
+    with pytest.raises(ValueError, match="unknown code 'no-such-code'"):
+        run_report(out, progress=False, lattices=[], codes=["d4", "no-such-code"])
+    with pytest.raises(ValueError, match="unknown lattice 'typo'"):
+        run_report(out, progress=False, lattices=["typo"])
+    assert not out.exists()  # nothing was written, not even the folder
 
 
 def test_cli_quick_report_with_figures(tmp_path, capsys):
@@ -101,4 +119,6 @@ def test_cli_json_and_selection(tmp_path, capsys):
     rep = json.loads(cap.out)
     assert rep["lattices"] == [] and [c["name"] for c in rep["codes"]] == ["d4"]
     rc = main(["report", "-o", str(tmp_path), "--quiet", "--code", "bogus", "--no-figures"])
-    assert rc == 1 and "bogus" in capsys.readouterr().out
+    cap = capsys.readouterr()
+    assert rc == 2 and cap.out == ""
+    assert cap.err.count("lattiq: error:") == 1 and "unknown code 'bogus'" in cap.err

@@ -19,6 +19,8 @@ def lattice_stats(name: str, n_terms: int = 9) -> dict:
     """Invariants of a built-in lattice as a JSON-ready dict (exact values as strings too)."""
     from .registry import get_lattice
 
+    if isinstance(n_terms, bool) or not isinstance(n_terms, int) or n_terms < 1:
+        raise ValueError(f"the number of theta terms must be a positive integer, got {n_terms!r}")
     L = get_lattice(name)
     det, mn = L.det(), L.min_norm()
     cd, dens = L.center_density(), L.density()
@@ -83,4 +85,4 @@ def register(subparsers) -> None:
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--terms", type=int, default=9, help="theta series terms (default 9)")
     s.set_defaults(func=_cmd_stats)
-    p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
+    p.set_defaults(func=lambda a: p.error("give an action: stats"))

@@ -47,6 +47,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ._arrays import kernel_array
 from ._decode_kernels import an_kernel, dn_kernel, e8_kernel, enum_kernel, zn_kernel
 from ._leech_kernels import leech_kernel
 from .golay import golay_code
@@ -76,10 +77,13 @@ _MIN_CHUNK = 4096
 
 # ----------------------------------------------------------------------------- input
 def _as_batch(x, d: int, name: str) -> tuple[np.ndarray, tuple[int, ...]]:
-    """Validate ``x`` of shape ``(..., d)``; return a C-contiguous (N, d) float array.
+    """Validate ``x`` of shape ``(..., d)``; return a C-contiguous (N, d) float64 array.
 
-    float32 and float64 pass through (kernels compute in float64); float16 and exactly
-    representable longdouble are cast; integers below ``2^53`` are cast to float64.
+    float16 and float32 are cast (exactly), as are exactly representable longdouble and
+    integers below ``2^53``. The result is always C-contiguous, writeable, native-endian
+    float64 (:func:`~lattiq.lattices._arrays.kernel_array`; a copy only when the input is
+    not already so), so a read-only, strided, big-endian or float32 batch reuses the one
+    compiled signature of each kernel instead of compiling another.
     """
     a = np.asarray(x)
     kind = a.dtype.kind
@@ -98,8 +102,6 @@ def _as_batch(x, d: int, name: str) -> tuple[np.ndarray, tuple[int, ...]]:
                 "to float64 exactly"
             )
         a = a.astype(np.float64)
-    elif a.dtype == np.float16:
-        a = a.astype(np.float32)
     elif a.dtype.itemsize > 8:
         b = a.astype(np.float64)
         if not np.array_equal(b.astype(a.dtype), a, equal_nan=True):
@@ -108,7 +110,7 @@ def _as_batch(x, d: int, name: str) -> tuple[np.ndarray, tuple[int, ...]]:
                 "round it to float64 first"
             )
         a = b
-    return np.ascontiguousarray(a.reshape(-1, d)), lead
+    return kernel_array(a.reshape(-1, d), np.float64), lead
 
 
 def _check_range(a: np.ndarray, inv_scale: float, name: str, bound: float) -> None:

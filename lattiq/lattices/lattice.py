@@ -28,8 +28,14 @@ __all__ = ["Lattice", "CONTAINS_TOL"]
 #: member when it is within this distance, coordinate-wise, of an exact member.
 CONTAINS_TOL = 1e-9
 
+#: :data:`CONTAINS_TOL` as the exact rational the float stores (for the exact paths).
+CONTAINS_TOL_EXACT = Fraction(CONTAINS_TOL)
+
 #: Largest number of vectors an enumeration is allowed to visit by default.
 MAX_ENUMERATION = 600_000_000
+#: Largest dimension in which vectors are enumerated (theta series without a closed form,
+#: shells beyond the first, minimal norms of user lattices).
+MAX_ENUMERATION_DIM = 64
 
 
 def _as_rational_matrix(M) -> list[list[Fraction]] | None:
@@ -58,6 +64,41 @@ def _as_rational_matrix(M) -> list[list[Fraction]] | None:
                 raise ValueError(f"unsupported matrix entry {v!r} of type {type(v).__name__}")
         rows.append(out)
     return rows
+
+
+def _exact_value(v) -> Fraction:
+    """The exact rational value of an int, float, Fraction or rational sympy number."""
+    if isinstance(v, Fraction):
+        return v
+    if isinstance(v, (int, np.integer)):
+        return Fraction(int(v))
+    if isinstance(v, (float, np.floating)):
+        return Fraction(*float(v).as_integer_ratio())
+    r = sympy.Rational(v)
+    return Fraction(int(r.p), int(r.q))
+
+
+def _root_vectors(family: str, m: int) -> np.ndarray:
+    """The minimal vectors of Zn (``±e_i``), Dn and An (``±e_i ± e_j``, resp. ``e_i −
+    e_j``) in R^m, int64, in a fixed order."""
+    if family == "z":
+        return np.concatenate([np.eye(m, dtype=np.int64), -np.eye(m, dtype=np.int64)])
+    i, j = np.triu_indices(m, 1)
+    signs = [(1, 1), (1, -1), (-1, 1), (-1, -1)] if family == "d" else [(1, -1), (-1, 1)]
+    out = np.zeros((len(signs) * i.size, m), dtype=np.int64)
+    for t, (a, b) in enumerate(signs):
+        rows = np.arange(t * i.size, (t + 1) * i.size)
+        out[rows, i] = a
+        out[rows, j] = b
+    return out
+
+
+def _int_rows(r) -> np.ndarray:
+    """Integral rows (floats or ints) as int64 when they fit, else Python ints (object)."""
+    a = np.asarray(r)
+    if a.dtype != object and (a.size == 0 or float(np.abs(a).max()) < 2.0**62):
+        return a.astype(np.int64)
+    return np.array([[int(v) for v in row] for row in a.tolist()], dtype=object)
 
 
 @dataclass(eq=False)
@@ -283,6 +324,11 @@ class Lattice:
     # ------------------------------------------------------------------ theta, shells
 
     def _check_enumeration_size(self, max_norm, limit: int = MAX_ENUMERATION) -> None:
+        if self.dim > MAX_ENUMERATION_DIM:
+            raise ValueError(
+                f"enumerating vectors of {self.name!r} (dimension {self.dim}) is out of reach: "
+                f"Fincke-Pohst enumeration is limited to dimension {MAX_ENUMERATION_DIM}"
+            )
         est = _theta.estimate_vector_count(self.dim, float(self.det()), float(max_norm))
         if est > limit:
             raise ValueError(
@@ -297,9 +343,12 @@ class Lattice:
 
         ``method``: ``"closed"`` (Zn, Dn, E8, Leech; SPLAG ch. 4), ``"enumerate"``
         (Fincke–Pohst, any integral lattice), or ``"auto"`` (closed form where known).
-        Requests whose enumeration would visit more than ``6e8`` vectors are refused with the
-        estimate. Only integral lattices have integer norms; others raise ``ValueError``
-        (use :meth:`norm_counts`).
+        Size limits, each refused with ``ValueError`` and the estimate: an enumeration
+        that would visit more than ``6e8`` vectors (Gauss estimate) or run in more than
+        64 dimensions; a closed form above 2,000,000 terms or about ten seconds of work
+        (:func:`lattiq.lattices.theta.check_theta_size`; E8 answers 10^6 terms and Leech
+        10^5 in well under a second). Only integral lattices have integer norms; others
+        raise ``ValueError`` (use :meth:`norm_counts`).
         """
         if isinstance(n_terms, bool) or not isinstance(n_terms, (int, np.integer)) or n_terms < 1:
             raise ValueError(f"n_terms must be a positive integer, got {n_terms!r}")
@@ -308,25 +357,28 @@ class Lattice:
             raise ValueError(f"method must be 'auto', 'closed' or 'enumerate', got {method!r}")
         if method in ("auto", "closed"):
             fam = self.family if self.family != "generic" else None
-            cf = _theta.theta_closed_form(fam, self.n, n_terms) if fam else None
-            if cf is not None:
-                return cf
+            if fam is not None and _theta.closed_form_work(fam, self.n, n_terms) is not None:
+                _theta.check_theta_size(fam, self.n, n_terms, self.name)
+                return _theta.theta_closed_form(fam, self.n, n_terms)
             if method == "closed":
                 raise ValueError(f"no closed-form theta series for {self.name!r}")
+        if n_terms > _theta.MAX_THETA_TERMS:
+            raise ValueError(f"{self.name!r}: {n_terms:,} theta terms is more than the limit "
+                             f"of {_theta.MAX_THETA_TERMS:,}; ask for fewer terms")
+        self._check_enumeration_size(n_terms - 1)
         gi, den = self._gram_int()
         if den != 1:
             raise ValueError(
                 f"{self.name!r} is not integral (norms are multiples of 1/{den}); "
                 "use norm_counts(max_norm) for exact rational norms"
             )
-        self._check_enumeration_size(n_terms - 1)
         return [int(c) for c in _theta.enumerate_norm_counts(gi, n_terms - 1)]
 
     def norm_counts(self, max_norm) -> dict[Fraction, int]:
         """``{norm: count}`` for all nonzero... and zero vectors of norm ``<= max_norm``, exact."""
+        self._check_enumeration_size(max_norm)
         gi, den = self._gram_int()
         mx = Fraction(str(max_norm)) * den
-        self._check_enumeration_size(max_norm)
         counts = _theta.enumerate_norm_counts(gi, int(mx))
         return {Fraction(int(m), den): int(c) for m, c in enumerate(counts) if c}
 
@@ -336,40 +388,66 @@ class Lattice:
             raise ValueError(f"shell index must be an integer >= 1, got {k!r}")
         return self._shell_info(int(k))[0]
 
+    def shell_size(self, k: int) -> int:
+        """Number of vectors in the ``k``-th nonzero shell (``k >= 1``), exact, without
+        listing them."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"shell index must be an integer >= 1, got {k!r}")
+        return self._shell_info(int(k))[1]
+
     def _shell_info(self, k: int):
-        gi, den = self._gram_int()
+        if k == 1 and "min_norm" in self._known and "kissing" in self._known:
+            mu = sympy.Integer(self._known["min_norm"])
+            return mu, int(self._known["kissing"]), int(mu)
+        # the built-in families are integral: no Gram matrix needed (it would be a sympy
+        # product of 4096 x 4096 matrices for d4096)
+        den = 1 if self.family != "generic" else self._gram_int()[1]
         mu = self.min_norm() * den  # integer
-        top = int(mu)
-        while True:
-            if self.family != "generic" and den == 1:
-                counts = self.theta_series(top + 1)
-            else:
-                nc = self.norm_counts(sympy.Rational(top, den))
-                counts = [0] * (top + 1)
-                for nm, c in nc.items():
-                    counts[int(nm * den)] = c
-            nz = [m for m in range(1, top + 1) if counts[m]]
-            if len(nz) >= k:
-                m = nz[k - 1]
-                return sympy.Rational(m, den), int(counts[m]), m
-            top *= 2
+        # norms are multiples of 1/den: the k-th nonzero one is at least k/den
+        top = max(int(mu), k)
+        try:
+            while True:
+                if self.family != "generic" and den == 1:
+                    counts = self.theta_series(top + 1)
+                else:
+                    nc = self.norm_counts(sympy.Rational(top, den))
+                    counts = [0] * (top + 1)
+                    for nm, c in nc.items():
+                        counts[int(nm * den)] = c
+                nz = [m for m in range(1, top + 1) if counts[m]]
+                if len(nz) >= k:
+                    m = nz[k - 1]
+                    return sympy.Rational(m, den), int(counts[m]), m
+                top *= 2
+        except ValueError as err:
+            raise ValueError(f"shell {k} of {self.name!r}: {err}") from None
 
     def shell(self, k: int = 1) -> np.ndarray:
         """All vectors of the ``k``-th nonzero norm, exact, int64 ``(count, ambient_dim)``.
 
         Integer-frame vectors (coefficient vectors in the coefficient frame). Leech shell 1 is
-        built by its three shapes (:func:`lattiq.lattices.leech.leech_shell1`, int8); other
+        built by its three shapes (:func:`lattiq.lattices.leech.leech_shell1`, int8), the
+        first shells of Zn, Dn and An above dimension 64 (their roots) directly; other
         shells by Fincke–Pohst enumeration, checked against the theta series count.
+        Shells of more than ``5e7`` vectors, and enumerations that would visit more than
+        :data:`MAX_ENUMERATION` vectors or run in more than :data:`MAX_ENUMERATION_DIM`
+        dimensions, are refused with ``ValueError``.
         """
-        norm, count, m = self._shell_info(int(k)) if k >= 1 else (None, 0, 0)
-        if k < 1:
-            raise ValueError(f"shell index must be >= 1, got {k}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"shell index must be an integer >= 1, got {k!r}")
+        k = int(k)
+        norm, count, m = self._shell_info(k)
         if self.family == "leech" and k == 1:
             from .leech import leech_shell1
 
             return leech_shell1()
         if count > 50_000_000:
             raise ValueError(f"shell {k} of {self.name!r} has {count} vectors; too many to list")
+        if k == 1 and self.family in ("z", "d", "a") and self.dim > MAX_ENUMERATION_DIM:
+            # beyond enumeration's reach (below it, the enumeration order is kept: codes
+            # built from these shells are identified by the hash of their points)
+            return _root_vectors(self.family, self.ambient_dim)
+        self._check_enumeration_size(norm)
         gi, den = self._gram_int()
         coeffs = _theta.enumerate_shell(gi, m, count)
         if self.basis_int is None:
@@ -381,65 +459,196 @@ class Lattice:
     def contains(self, x) -> np.ndarray | bool:
         """Membership of points ``(..., ambient_dim)`` in standard coordinates.
 
-        Exact for integer, ``Fraction`` or sympy input; for float input a point counts as a
-        member when it lies within ``CONTAINS_TOL`` (integer-frame units, i.e. ``1e-9 ×
-        scale`` in standard coordinates) of a lattice point coordinate-wise.
+        The rule, for a lattice with an integer frame (every built-in lattice, and
+        :meth:`from_basis` with exact entries): let :math:`y = x / \\text{scale}` be the
+        point in the integer frame, computed **exactly** from the input's exact value
+        (a float is the rational number it stores). Then
+
+        .. math::
+            x \\in \\Lambda \\iff \\exists\\, r \\in \\Lambda_{\\mathbb Z} :\\
+            \\max_i |y_i - r_i| \\le \\varepsilon
+
+        with :math:`\\Lambda_{\\mathbb Z}` the integer-frame lattice and
+        :math:`\\varepsilon` = :data:`CONTAINS_TOL` = ``1e-9`` integer-frame units for
+        numeric arrays (float or integer dtype), and :math:`\\varepsilon = 0` (exact
+        membership) for ``int``, ``Fraction`` and sympy numbers in an object array
+        (``sympy.sqrt(2)`` is fine for Leech). The tolerance is absolute: it does not grow
+        with ``|y|``, so at coordinate ``1e12`` a point ``1e-3`` off the lattice is
+        rejected, and the answer is exact at every magnitude (``1e-300`` to ``1e300``):
+        no int64 overflow, no float rounding. A fast float path decides almost every
+        point; points within rounding error of the threshold, or beyond ``2^52``, are
+        decided in exact integer arithmetic.
+
+        Where the scale is not a power of two (Leech's ``1/√8``), a float cannot hold a
+        lattice point exactly, only to half an ulp: beyond about ``|x| = 4e6`` (Leech)
+        that rounding exceeds ``1e-9`` integer-frame units and the float nearest to a
+        lattice point is, by this rule, not a member. Check such points exactly instead:
+        as integer-frame vectors (:meth:`decode` returns them) or as exact numbers.
+
+        Lattices given only by a float basis or a Gram matrix (coefficient frame) have no
+        exact frame; there a point is a member when its least-squares coefficients are
+        within ``1e-9 · max(1, |u|)`` of integers and the rebuilt point within ``1e-7``
+        (relative) of ``x``: an approximate test.
+
+        Raises ``ValueError`` for a wrong shape or NaN/Inf, ``TypeError`` for booleans,
+        complex numbers, strings or other objects.
         """
         a = np.asarray(x)
         if a.ndim == 0 or a.shape[-1] != self.ambient_dim:
             raise ValueError(
                 f"{self.name!r} points need last dimension {self.ambient_dim}, got {a.shape}"
             )
-        if a.dtype == object:
-            flat_o = a.reshape(-1, a.shape[-1])
-            if self.basis_int is None:
-                a = flat_o.astype(np.float64).reshape(a.shape)
-            else:
-                res = np.zeros(flat_o.shape[0], dtype=bool)
-                for i, row in enumerate(flat_o):
-                    y = [sympy.nsimplify(sympy.sympify(v) / self.scale) for v in row]
-                    if all(v.is_integer for v in y):
-                        res[i] = bool(self._contains_int(np.array([[int(v) for v in y]]))[0])
-                return res.reshape(a.shape[:-1]) if a.ndim > 1 else bool(res[0])
-        if a.dtype.kind in "biu":
-            if self.basis_int is not None and self.scale_float == 1.0:
-                out = self._contains_int(a.reshape(-1, a.shape[-1]).astype(np.int64))
-                return out.reshape(a.shape[:-1]) if a.ndim > 1 else bool(out[0])
-            a = a.astype(np.float64)
-        if a.dtype.kind != "f":
-            raise TypeError(f"unsupported dtype {a.dtype} for contains()")
-        a = a.astype(np.float64)
-        if not np.all(np.isfinite(a)):
-            raise ValueError("points contain NaN or Inf")
+        lead = a.shape[:-1]
         flat = a.reshape(-1, a.shape[-1])
-        if self.basis_int is not None:
-            y = flat / self.scale_float
-            r = np.rint(y)
-            close = np.all(np.abs(y - r) <= CONTAINS_TOL * np.maximum(1.0, np.abs(y)), axis=1)
-            out = close & self._contains_int(r.astype(np.int64))
+        if a.dtype == object:
+            out = self._contains_objects(flat)
+        elif a.dtype.kind in "iuf":
+            if a.dtype.kind == "f" and not np.all(np.isfinite(flat)):
+                raise ValueError("points contain NaN or Inf")
+            if a.dtype.kind == "f" and a.dtype.itemsize > 8 and not np.array_equal(
+                    flat.astype(np.float64).astype(a.dtype), flat):
+                raise TypeError(f"{a.dtype} points are not exactly representable in float64; "
+                                "round them to float64 or pass exact numbers (object array)")
+            if self.basis_int is None:
+                out = self._contains_coefficients(flat.astype(np.float64))
+            else:
+                out = self._contains_numeric(flat)
         else:
-            B = self.basis
-            u, *_ = np.linalg.lstsq(B.T, flat.T, rcond=None)
-            u = u.T
-            ur = np.rint(u)
-            out = np.all(np.abs(u - ur) <= CONTAINS_TOL * np.maximum(1.0, np.abs(u)), axis=1)
-            out &= np.all(np.abs(ur @ B - flat) <= 1e-7 * np.maximum(1.0, np.abs(flat)), axis=1)
-        return out.reshape(a.shape[:-1]) if a.ndim > 1 else bool(out[0])
+            raise TypeError(f"unsupported dtype {a.dtype} for contains(): use real numbers")
+        return out.reshape(lead) if a.ndim > 1 else bool(out[0])
+
+    def _contains_coefficients(self, flat: np.ndarray) -> np.ndarray:
+        B = self.basis
+        u, *_ = np.linalg.lstsq(B.T, flat.T, rcond=None)
+        u = u.T
+        ur = np.rint(u)
+        out = np.all(np.abs(u - ur) <= CONTAINS_TOL * np.maximum(1.0, np.abs(u)), axis=1)
+        out &= np.all(np.abs(ur @ B - flat) <= 1e-7 * np.maximum(1.0, np.abs(flat)), axis=1)
+        return out
+
+    @cached_property
+    def _exact_scale(self) -> tuple[Fraction, bool]:
+        """``(scale², scale is rational)`` as exact fractions, for :meth:`contains`."""
+        s2 = sympy.nsimplify(self.scale**2)
+        if not (s2.is_rational and s2 > 0):
+            raise ValueError(f"{self.name!r}: contains() needs a scale whose square is a "
+                             f"positive rational, got scale {self.scale}")
+        return Fraction(int(s2.p), int(s2.q)), bool(self.scale.is_rational)
+
+    def _contains_numeric(self, flat: np.ndarray) -> np.ndarray:
+        """Tolerance rule on a numeric (int or float) batch: fast float path, exact rest."""
+        n = flat.shape[0]
+        out = np.zeros(n, dtype=bool)
+        if n == 0:
+            return out
+        if flat.dtype.kind in "iu" and (
+            max(abs(int(flat.max())), abs(int(flat.min()))) >= 2**53
+        ):
+            undecided = np.ones(n, dtype=bool)
+        else:
+            X = flat.astype(np.float64)
+            inv = 1.0 / self.scale_float
+            s2, rational = self._exact_scale
+            pow2 = rational and math.frexp(inv)[0] == 0.5 and Fraction(inv) ** 2 * s2 == 1
+            with np.errstate(over="ignore", invalid="ignore"):
+                y = X * inv
+                r = np.rint(y)
+                d = np.abs(y - r)  # exact distance of the float y to an integer
+            # |float y - true y| <= err: none for a power-of-two scale, else two roundings
+            err = 0.0 if pow2 else np.abs(y) * 4.5e-16
+            pad = CONTAINS_TOL * 1e-12  # keeps the float comparisons below conservative
+            big = ~np.isfinite(y)  # overflow: decided exactly below
+            if not pow2:  # beyond 2^52 the rounding error reaches the integer spacing
+                big |= np.abs(y) >= 2.0**52
+            close = np.all((d + err + pad <= CONTAINS_TOL) & ~big, axis=1)
+            far = np.any((d - err - pad > CONTAINS_TOL) & ~big, axis=1)
+            undecided = ~close & ~far
+            if close.any():
+                out[close] = self._contains_int(_int_rows(r[close]))
+        for i in np.nonzero(undecided)[0]:
+            out[i] = self._contains_row_exact([_exact_value(v) for v in flat[i].tolist()],
+                                              CONTAINS_TOL_EXACT)
+        return out
+
+    def _contains_objects(self, flat: np.ndarray) -> np.ndarray:
+        """Object arrays: exact numbers exactly, float entries by the tolerance rule."""
+        out = np.zeros(flat.shape[0], dtype=bool)
+        for i, row in enumerate(flat):
+            vals, tol = [], Fraction(0)
+            for v in row:
+                if isinstance(v, (bool, np.bool_)) or not isinstance(
+                    v, (int, np.integer, float, np.floating, Fraction, sympy.Basic)
+                ):
+                    raise TypeError(f"contains(): unsupported entry {v!r} of type "
+                                    f"{type(v).__name__}; use ints, floats, Fractions or "
+                                    "sympy numbers")
+                if isinstance(v, (float, np.floating)):
+                    if not math.isfinite(float(v)):
+                        raise ValueError("points contain NaN or Inf")
+                    tol = CONTAINS_TOL_EXACT
+                if isinstance(v, sympy.Basic) and not v.is_number:
+                    raise TypeError(f"contains(): {v!r} is not a number")
+                vals.append(v)
+            if self.basis_int is None:
+                out[i] = bool(self._contains_coefficients(
+                    np.array([[float(v) for v in vals]], dtype=np.float64))[0])
+            elif all(isinstance(v, (int, np.integer, float, np.floating, Fraction))
+                     or (isinstance(v, sympy.Basic) and v.is_rational) for v in vals):
+                out[i] = self._contains_row_exact([_exact_value(v) for v in vals], tol)
+            else:  # irrational sympy entries: exact symbolic division
+                y = [sympy.simplify(sympy.sympify(v) / self.scale) for v in vals]
+                if all(v.is_integer for v in y):
+                    out[i] = bool(self._contains_int(_int_rows([[int(v) for v in y]]))[0])
+        return out
+
+    def _contains_row_exact(self, vals: list[Fraction], tol: Fraction) -> bool:
+        """The tolerance rule for one row of exact rationals, in exact arithmetic."""
+        s2, rational = self._exact_scale
+        r = []
+        for v in vals:
+            if rational:  # y = v / scale, a rational
+                y = v / Fraction(self.scale.p, self.scale.q)
+                k = round(y)
+                if abs(y - k) > tol:
+                    return False
+            else:  # |y| = sqrt(Q), Q = v^2 / scale^2 rational
+                Q = v * v / s2
+                k0 = math.isqrt(Q.numerator // Q.denominator)
+                k = None
+                for c in (k0, k0 + 1):
+                    lo = max(Fraction(0), c - tol)
+                    if lo * lo <= Q <= (c + tol) ** 2:
+                        k = c
+                        break
+                if k is None:
+                    return False
+                k = -k if v < 0 else k
+            r.append(int(k))
+        return bool(self._contains_int(_int_rows([r]))[0])
 
     def _contains_int(self, y: np.ndarray) -> np.ndarray:
-        """Exact membership of integer-frame vectors (rows)."""
+        """Exact membership of integer-frame vectors (rows: int64, or Python ints in an
+        object array for any magnitude)."""
         fam = self.family
+        n = y.shape[0]
         if fam == "z":
-            return np.ones(y.shape[0], dtype=bool)
-        if fam == "d":
-            return y.sum(axis=1) % 2 == 0
-        if fam == "a":
+            return np.ones(n, dtype=bool)
+        if fam == "a":  # exact sum (Python ints where int64 could overflow)
+            if y.dtype == object or (n and int(np.abs(y).max()) >= 2**62 // y.shape[1]):
+                return np.array([sum(int(v) for v in row) == 0 for row in y], dtype=bool)
             return y.sum(axis=1) == 0
-        if fam == "e8":
-            par = y & 1
-            same = np.all(par == par[:, :1], axis=1)
-            return same & (y.sum(axis=1) % 4 == 0)
-        if fam == "leech":
+        if fam in ("d", "e8", "leech"):
+            # membership depends only on y mod M: M Z^n lies in each integer frame
+            # (2Z^n in Dn, 4Z^8 in 2E8, 8Z^24 in sqrt(8) Leech)
+            M = {"d": 2, "e8": 4, "leech": 8}[fam]
+            y = np.array([[int(v) % M for v in row] for row in y], dtype=np.int64) \
+                if y.dtype == object else np.mod(y, M)
+            if fam == "d":
+                return y.sum(axis=1) % 2 == 0
+            if fam == "e8":
+                par = y & 1
+                same = np.all(par == par[:, :1], axis=1)
+                return same & (y.sum(axis=1) % 4 == 0)
             from .leech import leech_contains_int
 
             return leech_contains_int(y)
@@ -447,11 +656,12 @@ class Lattice:
         B = sympy.Matrix(self.basis_int.tolist())
         BBt_inv = (B * B.T).inv()
         P = BBt_inv * B  # u = y Bᵀ (B Bᵀ)^{-1}
-        out = np.zeros(y.shape[0], dtype=bool)
+        out = np.zeros(n, dtype=bool)
         for i, row in enumerate(y):
-            u = sympy.Matrix([list(map(int, row))]) * P.T
-            if all(v.is_integer for v in u):
-                out[i] = (u * B) == sympy.Matrix([list(map(int, row))])
+            v = sympy.Matrix([[int(t) for t in row]])
+            u = v * P.T
+            if all(t.is_integer for t in u):
+                out[i] = (u * B) == v
         return out
 
     # ------------------------------------------------------------------ decoding

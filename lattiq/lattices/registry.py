@@ -80,14 +80,19 @@ def _leech() -> Lattice:
                            "kissing": 196560})
 
 
-@lru_cache(maxsize=64)
 def get_lattice(name: str) -> Lattice:
     """Return a built-in lattice by name (cached).
 
-    Raises ``ValueError`` listing the known names for an unknown one.
+    Raises ``ValueError`` listing the known names for an unknown one (and for a name that
+    is not a string).
     """
     if not isinstance(name, str):
         raise ValueError(f"lattice name must be a string, got {type(name).__name__}")
+    return _get_lattice(name)
+
+
+@lru_cache(maxsize=64)
+def _get_lattice(name: str) -> Lattice:
     key = name.strip().lower()
     if key == "leech":
         return _leech()

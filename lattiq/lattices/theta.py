@@ -11,8 +11,10 @@ provided and tested against each other:
   given by an exact rational Gram matrix (after LLL reduction), every count decided by exact
   int64 arithmetic;
 * closed forms (SPLAG ch. 4): ``Θ_Zn = θ3ⁿ``, ``Θ_Dn = (θ3ⁿ + θ4ⁿ)/2``, ``Θ_E8 = E4`` and
-  ``Θ_Λ24 = E4³ − 720 Δ`` in ``q² ``, with ``E4 = 1 + 240 Σ σ3(k) q^{2k}`` and
-  ``Δ = q² Π (1 − q^{2k})²⁴``.
+  ``Θ_Λ24 = E4³ − 720 Δ = E12 − (65520/691) Δ`` in ``q²``, with
+  ``E4 = 1 + 240 Σ σ3(k) q^{2k}`` and ``Δ = q² Π (1 − q^{2k})²⁴``; they answer hundreds of
+  thousands of terms in seconds, and :func:`check_theta_size` refuses, with its estimate,
+  what would take longer.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ __all__ = [
     "theta_closed_form",
     "estimate_vector_count",
     "unit_ball_volume",
+    "closed_form_work",
+    "check_theta_size",
+    "MAX_THETA_TERMS",
+    "MAX_THETA_WORK",
 ]
 
 
@@ -113,72 +119,235 @@ def enumerate_shell(gram_int: np.ndarray, norm: int, count: int) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- closed forms
+#
+# The series are computed with numpy: a sparse factor (theta_3 has about sqrt(T) nonzero
+# terms, eta^3 about sqrt(2T)) times a dense series is one vectorized shift-and-add per
+# nonzero term. Counts too large for int64 are computed modulo several primes below 2^31
+# and rebuilt by the Chinese remainder theorem; divisor sums come from a sieve.
+
+#: Largest number of theta coefficients a closed form returns (one Python int each).
+MAX_THETA_TERMS = 2_000_000
+#: Largest estimated work of a closed form, in array-element operations (int64
+#: shift-and-adds; a Python-int operation counts 30): about ten seconds on one core.
+MAX_THETA_WORK = 1e10
+#: Cost of one Python-int array operation relative to an int64 one.
+_OBJ = 30.0
+#: Fixed cost of one vectorized numpy call, in element operations.
+_CALL = 2000.0
 
 
-def _series_mul(a: list[int], b: list[int], n: int) -> list[int]:
-    out = [0] * n
-    for i, ai in enumerate(a[:n]):
-        if ai:
-            for j, bj in enumerate(b[: n - i]):
-                out[i + j] += ai * bj
-    return out
-
-
-def _series_pow(a: list[int], p: int, n: int) -> list[int]:
-    out = [1] + [0] * (n - 1)
-    base = a[:n] + [0] * max(0, n - len(a))
-    while p:
-        if p & 1:
-            out = _series_mul(out, base, n)
-        base = _series_mul(base, base, n)
-        p >>= 1
-    return out
-
-
-def _sigma3(k: int) -> int:
-    return sum(d**3 for d in range(1, k + 1) if k % d == 0)
-
-
-def _theta3(n_terms: int, sign: int = 1) -> list[int]:
-    t = [0] * n_terms
-    k = 0
-    while k * k < n_terms:
-        t[k * k] += 1 if k == 0 else 2 * (sign**k)
+def _sparse_theta3(T: int) -> tuple[list[int], list[int]]:
+    """Nonzero terms of θ3 = Σ_k q^{k²} below q^T: positions and coefficients."""
+    pos, coef = [0], [1]
+    k = 1
+    while k * k < T:
+        pos.append(k * k)
+        coef.append(2)
         k += 1
-    return t
+    return pos, coef
+
+
+def _sparse_eta3(h: int) -> tuple[list[int], list[int]]:
+    """Nonzero terms of Π(1 − q^j)³ = Σ_k (−1)^k (2k+1) q^{k(k+1)/2} (Jacobi) below q^h."""
+    pos, coef = [], []
+    k = 0
+    while k * (k + 1) // 2 < h:
+        pos.append(k * (k + 1) // 2)
+        coef.append((-1) ** k * (2 * k + 1))
+        k += 1
+    return pos, coef
+
+
+def _sparse_power(pos, coef, power: int, h: int, p: int | None) -> np.ndarray:
+    """``(Σ coef_i q^{pos_i})^power`` truncated below ``q^h``, in int64, modulo ``p`` when
+    given (then every partial sum stays below 2^63: ``|coef| · p · #terms < 2^63``)."""
+    P = np.zeros(h, dtype=np.int64)
+    P[0] = 1
+    for _ in range(power):
+        Q = np.zeros(h, dtype=np.int64)
+        for s_, c in zip(pos, coef, strict=True):
+            if s_ >= h:
+                break
+            Q[s_:] += c * P[: h - s_]
+        if p is not None:
+            Q %= p
+        P = Q
+    return P
+
+
+_PRIME_CACHE: list[int] = []
+
+
+def _primes(k: int) -> list[int]:
+    """The ``k`` largest primes below 2^31."""
+    import sympy
+
+    while len(_PRIME_CACHE) < k:
+        _PRIME_CACHE.append(int(sympy.prevprime(_PRIME_CACHE[-1] if _PRIME_CACHE else 2**31)))
+    return _PRIME_CACHE[:k]
+
+
+def _n_primes(bits: float) -> int:
+    """Primes (each above 2^30) whose product exceeds ``2^(bits + 1)``: room for a sign."""
+    return int(bits + 1) // 30 + 1
+
+
+def _crt(residues: list[np.ndarray], primes: list[int]) -> list[int]:
+    """Integers (symmetric range) from their residues modulo ``primes`` (Garner)."""
+    x = residues[0].astype(object)
+    M = primes[0]
+    for r, p in zip(residues[1:], primes[1:], strict=True):
+        xm = (x % p).astype(np.int64)
+        t = ((r - xm) % p) * pow(M, -1, p) % p
+        x = x + M * t.astype(object)
+        M *= p
+    half = M // 2
+    return [int(v) - M if v > half else int(v) for v in x]
+
+
+def _power_plan(coef, power: int, h: int, bits: float) -> tuple[str, float]:
+    """How :func:`_power_counts` computes a power, and its estimated work: ``"int64"``
+    (nonnegative coefficients below 2^62: intermediate powers obey the same bound),
+    ``"modular"`` (int64 modulo primes, then CRT) or ``"python"`` (Python ints; cheaper
+    when the counts are huge but the series short)."""
+    nnz = len(coef)
+    calls = power * nnz  # one vectorized shift-and-add per nonzero term
+    if bits <= 62 and min(coef) >= 0 and max(coef) * 2.0**bits * nnz < 2.0**63:
+        return "int64", calls * (h + _CALL)
+    k = _n_primes(bits)
+    modular = k * calls * (h + _CALL) + _OBJ * k * k * h
+    python = calls * (_OBJ * h * max(1.0, bits / 1000.0) + _CALL)
+    return ("modular", modular) if modular <= python else ("python", python)
+
+
+def _power_counts(pos, coef, power: int, h: int, bits: float) -> list[int]:
+    """Exact coefficients of a sparse series' power below ``q^h`` whose absolute values
+    are below ``2^bits`` (the strategy of :func:`_power_plan`)."""
+    how, _ = _power_plan(coef, power, h, bits)
+    if how == "int64":
+        return [int(v) for v in _sparse_power(pos, coef, power, h, None)]
+    if how == "python":
+        P = np.zeros(h, dtype=object)
+        P[0] = 1
+        for _ in range(power):
+            Q = np.zeros(h, dtype=object)
+            for s_, c in zip(pos, coef, strict=True):
+                if s_ >= h:
+                    break
+                Q[s_:] += c * P[: h - s_]
+            P = Q
+        return [int(v) for v in P]
+    primes = _primes(_n_primes(bits))
+    return _crt([_sparse_power(pos, coef, power, h, p) for p in primes], primes)
+
+
+def _sigma(p: int, h: int, python_ints: bool) -> np.ndarray:
+    """Divisor sums ``σ_p(k) = Σ_{d | k} d^p`` for ``0 <= k < h`` (``σ_p(0) = 0``).
+
+    Each pair ``d·q < h`` is added once from its smaller factor ``t``: about ``2√h``
+    vectorized steps, ``O(h log h)`` work. int64 (``σ_p(k) < 2^63`` is the caller's
+    check) or Python ints.
+    """
+    dt = object if python_ints else np.int64
+    pw = np.arange(h, dtype=np.int64).astype(dt) ** p
+    out = np.zeros(h, dtype=dt)
+    t = 1
+    while t * t < h:
+        out[t * t :: t] += pw[t]  # d = t, q >= t
+        hi = (h - 1) // t
+        if hi > t:
+            out[t * (t + 1) :: t] += pw[t + 1 : hi + 1]  # q = t, d > t
+        t += 1
+    return out
+
+
+def _zn_bits(n: int, T: int) -> float:
+    """log2 of a bound on the counts of Z^k (k <= n) below norm T: (2√T + 1)^n."""
+    return n * math.log2(2.0 * math.sqrt(max(T - 1, 0)) + 1.0)
+
+
+def _leech_bits(h: int) -> float:
+    """log2 of a bound on |τ(m)| for m < h: Deligne's d(m) m^{11/2} <= 2 m^6."""
+    return 1.0 + 6.0 * math.log2(max(h, 2))
+
+
+def closed_form_work(family: str, n: int, n_terms: int) -> float | None:
+    """Estimated work of :func:`theta_closed_form` in array-element operations (``None``
+    when the family has no closed form)."""
+    T = max(int(n_terms), 1)
+    if family in ("z", "d"):
+        _, coef = _sparse_theta3(T)
+        return _power_plan(coef, n, T, _zn_bits(n, T))[1] + _OBJ * T
+    if family == "e8":
+        h = T // 2 + 2
+        return 3.0 * h * math.log(h + 1) + _CALL * math.sqrt(h) + _OBJ * h
+    if family == "leech":
+        h = T // 2 + 2
+        _, coef = _sparse_eta3(h)
+        return (_power_plan(coef, 8, h, _leech_bits(h))[1]
+                + _OBJ * 3.0 * h * math.log(h + 1) + _CALL * math.sqrt(h))
+    return None
+
+
+def check_theta_size(family: str, n: int, n_terms: int, name: str) -> None:
+    """Refuse (``ValueError``, with the estimate) a closed-form request above
+    :data:`MAX_THETA_TERMS` terms or :data:`MAX_THETA_WORK` operations."""
+    if n_terms > MAX_THETA_TERMS:
+        raise ValueError(
+            f"{name!r}: {n_terms:,} theta terms would hold {n_terms:,} integers in memory, "
+            f"more than the limit of {MAX_THETA_TERMS:,}; ask for fewer terms"
+        )
+    work = closed_form_work(family, n, n_terms)
+    if work is not None and work > MAX_THETA_WORK:
+        raise ValueError(
+            f"{name!r}: the closed-form theta series through {n_terms:,} terms would take "
+            f"about {work:.3g} array operations (limit {MAX_THETA_WORK:.3g}, about ten "
+            "seconds); ask for fewer terms"
+        )
 
 
 def theta_closed_form(family: str, n: int, n_terms: int) -> list[int] | None:
     """Closed-form theta coefficients ``[N(0), …, N(n_terms − 1)]`` or ``None`` if unknown.
 
     ``family`` is one of ``"z"``, ``"d"``, ``"e8"``, ``"leech"`` (SPLAG ch. 4 §§4.1, 7.1,
-    8.1, 11; E4 and Δ are the weight-4 Eisenstein series and the discriminant form).
+    8.1, 11):
+
+    .. math::
+        \\Theta_{\\mathbb Z^n} = \\theta_3^n, \\quad
+        \\Theta_{D_n} = \\tfrac12(\\theta_3^n + \\theta_4^n) = \\text{even part of } \\theta_3^n,
+        \\quad \\Theta_{E_8} = E_4 = 1 + 240 \\sum_m \\sigma_3(m) q^{2m}, \\quad
+        \\Theta_{\\Lambda_{24}} = E_{12} - \\tfrac{65520}{691} \\Delta
+        = 1 + \\tfrac{65520}{691} \\sum_m (\\sigma_{11}(m) - \\tau(m))\\, q^{2m}
+
+    with :math:`\\Delta = \\sum \\tau(m) q^{2m} = q^2 \\prod (1 - q^{2k})^{24}` computed as
+    :math:`q^2 (\\prod (1 - q^{2k})^3)^8` (Jacobi's identity). Sizes are not checked here:
+    see :func:`check_theta_size`.
     """
-    if family == "z":
-        return _series_pow(_theta3(n_terms), n, n_terms)
-    if family == "d":
-        a = _series_pow(_theta3(n_terms), n, n_terms)
-        b = _series_pow(_theta3(n_terms, -1), n, n_terms)
-        return [(x + y) // 2 for x, y in zip(a, b, strict=True)]
+    T = int(n_terms)
+    if family in ("z", "d"):
+        pos, coef = _sparse_theta3(T)
+        out = _power_counts(pos, coef, n, T, _zn_bits(n, T))
+        if family == "d":  # D_n: the vectors of Z^n of even coordinate sum = even norm
+            out = [c if m % 2 == 0 else 0 for m, c in enumerate(out)]
+        return out
     if family in ("e8", "leech"):
-        h = (n_terms + 1) // 2 + 1  # terms in q^2
-        e4 = [1] + [240 * _sigma3(k) for k in range(1, h)]
+        h = (T + 1) // 2  # coefficients of q^0, q^2, ..., below q^T
         if family == "e8":
-            coeffs = e4
+            sig = _sigma(3, max(h, 1), python_ints=False)  # σ3(m) < 1.21 m³ < 2^63 here
+            coeffs = [1] + [240 * int(v) for v in sig[1:h]]
         else:
-            prod = [1] + [0] * (h - 1)
-            for k in range(1, h):
-                factor = [0] * h
-                factor[0] = 1
-                factor[k] = -1
-                prod = _series_mul(prod, _series_pow(factor, 24, h), h)
-            delta = [0] + prod[: h - 1]
-            e43 = _series_pow(e4, 3, h)
-            coeffs = [a - 720 * b for a, b in zip(e43, delta, strict=True)]
-        out = [0] * n_terms
-        for k, c in enumerate(coeffs):
-            if 2 * k < n_terms:
-                out[2 * k] = c
+            sig = _sigma(11, max(h, 1), python_ints=True)
+            pos, coef = _sparse_eta3(max(h - 1, 1))
+            prod = _power_counts(pos, coef, 8, max(h - 1, 1), _leech_bits(h))
+            coeffs = [1]
+            for m in range(1, h):  # tau(m) = coefficient of q^(m-1) in the product
+                num = 65520 * (int(sig[m]) - prod[m - 1])
+                if num % 691:  # pragma: no cover - would mean an arithmetic bug
+                    raise RuntimeError(f"Leech theta: 691 does not divide the term {m}")
+                coeffs.append(num // 691)
+        out = [0] * T
+        for k, c in enumerate(coeffs[:h]):
+            out[2 * k] = c
         return out
     return None
 

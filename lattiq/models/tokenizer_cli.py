@@ -14,6 +14,17 @@ _TRAIN_HELP = "train a ViT tokenizer with any spherical code"
 _EVAL_HELP = "evaluate a tokenizer checkpoint (PSNR, SSIM, MS-SSIM, LPIPS, rFID, usage)"
 
 
+def _step(text: str) -> int:
+    """argparse type of ``--stop-at``: a step number >= 1."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"must be a step number >= 1, got {v}")
+    return v
+
+
 def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="YAML or JSON config (partial is fine)")
     p.add_argument(
@@ -37,7 +48,7 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--stop-at",
-        type=int,
+        type=_step,
         metavar="STEP",
         help="save a checkpoint and stop once STEP steps are done (resume later)",
     )

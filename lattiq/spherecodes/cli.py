@@ -99,12 +99,19 @@ def _cmd_stats(args) -> int:
 
 
 def _cmd_export(args) -> int:
+    from lattiq._outputs import check_output_file, writing
+
     from .registry import get_code
 
+    # the path first: a wrong suffix or folder is refused before the code is built
+    out = check_output_file(args.output, (".npy", ".safetensors"), "code file")
+    if out.lower().endswith(".npy"):
+        check_output_file(out + ".json", (".json",), "metadata sidecar")
     C = get_code(args.name)
-    C.save(args.output)
-    extra = f" (+ {args.output}.json)" if str(args.output).endswith(".npy") else ""
-    print(f"wrote {C.name} ({C.size:,} x {C.dim}) to {args.output}{extra}")
+    with writing(out, "code file"):
+        C.save(out)
+    extra = f" (+ {out}.json)" if out.endswith(".npy") else ""
+    print(f"wrote {C.name} ({C.size:,} x {C.dim}) to {out}{extra}")
     return 0
 
 
@@ -112,14 +119,22 @@ def _cmd_plot(args) -> int:
     from . import plots
     from .registry import get_code
 
+    plots.figure_format(args.output)  # a bad path or image suffix is refused before any work
     if args.kind == "delta-min":
         if args.dim is None:
             raise ValueError("plot delta-min needs --dim D")
+        if args.name:
+            raise ValueError(f"plot delta-min takes no code NAME (got {args.name!r}); it "
+                             "draws the families of --dim D")
         series = plots.delta_min_series(args.dim, quick=args.quick)
+        if not any(series.values()):
+            raise ValueError(f"plot delta-min: no code on S^{args.dim - 1} could be built")
         plots.plot_delta_min_vs_n(series, args.dim, path=args.output)
     else:
         if not args.name:
             raise ValueError(f"plot {args.kind} needs a code NAME")
+        if args.dim is not None or args.quick:
+            raise ValueError(f"--dim and --quick are for plot delta-min, not {args.kind}")
         C = get_code(args.name)
         if args.kind == "inner-products":
             plots.plot_inner_product_histogram(C, path=args.output)
@@ -156,7 +171,8 @@ def register(subparsers) -> None:
     s.add_argument("name", nargs="?", help="code name (inner-products, sphere)")
     s.add_argument("--dim", type=int, help="dimension d of S^{d-1} (delta-min)")
     s.add_argument("--quick", action="store_true", help="smaller codes (delta-min)")
-    s.add_argument("-o", "--output", required=True, metavar="FILE", help="PNG file")
+    s.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="image file; its suffix picks the format (.png, .jpg, .svg, .pdf, ...)")
     s.set_defaults(func=_cmd_plot)
 
-    p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
+    p.set_defaults(func=lambda a: p.error("give an action: list, stats, export or plot"))

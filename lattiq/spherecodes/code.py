@@ -29,6 +29,8 @@ from functools import cached_property
 
 import numpy as np
 
+from lattiq.lattices._arrays import kernel_array
+
 __all__ = ["ExactForm", "SphericalCode", "MAX_MATERIALIZE_BYTES", "UNIT_TOL"]
 
 #: Largest float64 point array a code builds on request (bytes).
@@ -37,6 +39,8 @@ MAX_MATERIALIZE_BYTES = 1 << 30
 UNIT_TOL = 1e-6
 #: Decimals kept when ``from_points`` looks for duplicate unit vectors.
 DEDUP_DECIMALS = 12
+#: Range of a row's squared norm that :func:`rescale_rows` leaves alone.
+_SAFE_LO, _SAFE_HI = 2.0**-128, 2.0**128
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,11 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 def as_float_batch(x, dim: int, what: str = "x") -> tuple[np.ndarray, tuple]:
     """Validate a batch ``(..., dim)`` of real vectors; return float64 ``(n, dim)`` and the
     leading shape. Raises ``TypeError`` for non-real dtypes and ``ValueError`` for a wrong
-    last dimension or non-finite entries."""
+    last dimension or non-finite entries.
+
+    The result is C-contiguous, writeable, native-endian float64 (a copy when the input is
+    not), the one layout the numba search kernels are compiled for: read-only, strided,
+    big-endian, float32 or integer input reuses that compiled signature."""
     a = np.asarray(x)
     if a.dtype == object or not (
         np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)
@@ -91,11 +99,39 @@ def as_float_batch(x, dim: int, what: str = "x") -> tuple[np.ndarray, tuple]:
             f"got shape {a.shape}"
         )
     lead = a.shape[:-1]
-    X = np.ascontiguousarray(a.reshape(-1, dim), dtype=np.float64)
+    X = kernel_array(a.reshape(-1, dim), np.float64)
     if not np.isfinite(X).all():
         bad = int(np.nonzero(~np.isfinite(X).all(axis=1))[0][0])
         raise ValueError(f"{what} holds NaN or Inf (first in row {bad} of the flattened batch)")
     return X, lead
+
+
+def rescale_rows(X: np.ndarray) -> np.ndarray:
+    """Rows scaled by powers of two so that every nonzero row's squared norm lies in
+    :math:`[2^{-128}, 2^{128}]`.
+
+    .. math:: x \\mapsto 2^{-e} x, \\quad e = \\lceil \\log_2 \\max_i |x_i| \\rceil
+
+    Rows already in that range (almost all input; one fast pass of squared norms finds
+    them) are left alone, and the function returns ``X`` itself when no row needs scaling
+    (otherwise a copy: the input is never modified). Scaling by a power of two is exact,
+    so the direction of every row is kept bit for bit (only coordinates more than
+    :math:`2^{1000}` times smaller than the row's largest one can underflow, and they
+    cannot change a float64 inner product anyway). The search kernels can then square,
+    sum and convert to float32 without overflow or underflow, which gives every finite
+    nonzero input, from ``5e-324`` to ``1.8e308``, the answer of its direction.
+    """
+    if X.shape[0] == 0:
+        return X
+    with np.errstate(over="ignore", under="ignore"):
+        sq = np.einsum("ij,ij->i", X, X)
+    bad = ~((sq >= _SAFE_LO) & (sq <= _SAFE_HI))  # zero rows too: scaled by 2^0
+    if not bad.any():
+        return X
+    X = X.copy()
+    _, e = np.frexp(np.abs(X[bad]).max(axis=1))
+    X[bad] = np.ldexp(X[bad], -e[:, None])
+    return X
 
 
 def as_index_array(indices, size: int) -> tuple[np.ndarray, tuple]:
@@ -150,9 +186,12 @@ class SphericalCode:
 
         Policy: rows must be finite and nonzero (``ValueError`` otherwise); rows whose norm
         differs from 1 by more than ``1e-6`` are normalized with a ``UserWarning``; every
-        row is renormalized in float64; rows equal after normalization (to 12 decimals)
-        are dropped, keeping the first, with a ``UserWarning`` giving the count. An integer
-        array whose rows share one squared norm (a lattice shell, say) keeps its exact form.
+        row is renormalized in float64, after an exact power-of-two scaling that keeps its
+        norm representable (so rows of any magnitude, ``1e-320`` to ``1e308``, normalize
+        correctly); rows equal after normalization (to 12 decimals) are dropped, keeping
+        the first, with a ``UserWarning`` giving the count. An integer array whose rows
+        share one squared norm (a lattice shell, say) keeps its exact form when those norms
+        are exact in float64 (below :math:`2^{53}`).
 
         Parameters
         ----------
@@ -175,12 +214,18 @@ class SphericalCode:
         if not finite.all():
             rows = np.nonzero(~finite)[0]
             raise ValueError(f"{rows.size} point(s) hold NaN or Inf (rows {rows[:5].tolist()})")
-        norms = np.linalg.norm(P, axis=1)
-        if (norms == 0).any():
-            rows = np.nonzero(norms == 0)[0]
+        # scale each row by a power of two (exact) before taking its norm, so that norms of
+        # rows near 1e-300 or 1e300 neither underflow to 0 nor overflow to inf
+        m = np.abs(P).max(axis=1)
+        if (m == 0).any():
+            rows = np.nonzero(m == 0)[0]
             raise ValueError(f"{rows.size} zero vector(s) cannot be normalized "
                              f"(rows {rows[:5].tolist()})")
-        off = np.abs(norms - 1.0) > UNIT_TOL
+        _, e = np.frexp(m)
+        P = np.ldexp(P, -e[:, None])
+        norms = np.linalg.norm(P, axis=1)
+        with np.errstate(over="ignore"):
+            off = np.abs(np.ldexp(norms, e) - 1.0) > UNIT_TOL
         if off.any():
             warnings.warn(
                 f"{int(off.sum())} of {len(P)} points are not unit vectors "
@@ -199,7 +244,7 @@ class SphericalCode:
             )
             P = P[keep]
         exact = None
-        if np.issubdtype(a.dtype, np.integer):
+        if np.issubdtype(a.dtype, np.integer) and _int_norms_exact(a):
             V = a.astype(np.int64)[keep]
             sq = np.einsum("ij,ij->i", V, V)
             if (sq == sq[0]).all():
@@ -280,7 +325,12 @@ class SphericalCode:
 
         Exact (float64 inner products; among equal ones the lowest index wins, so a zero
         input gives 0). Registered codes use their structure; any other code a tiled
-        matmul-argmax whose memory does not grow with the batch.
+        matmul-argmax whose memory does not grow with the batch. The answer depends only
+        on the direction of ``x``: rows whose squared norm lies outside
+        :math:`[2^{-128}, 2^{128}]` are first scaled by a power of two (exactly; see
+        :func:`rescale_rows`), so every finite nonzero ``x``, from the smallest subnormal
+        to ``1.8e308``, gets the answer of its direction (``nearest(t * x) ==
+        nearest(x)`` for powers of two ``t`` while no coordinate underflows).
 
         Parameters
         ----------
@@ -294,7 +344,7 @@ class SphericalCode:
         X, lead = as_float_batch(x, self.dim)
         if X.shape[0] == 0:
             return np.zeros(lead, dtype=np.int64)
-        return self._nearest(X).reshape(lead)
+        return self._nearest(rescale_rows(X)).reshape(lead)
 
     def _nearest(self, X: np.ndarray) -> np.ndarray:
         from .search import tiled_nearest
@@ -499,6 +549,14 @@ class SphericalCode:
         from .io import load_code
 
         return load_code(path)
+
+
+def _int_norms_exact(a: np.ndarray) -> bool:
+    """Whether the squared norms of integer rows fit in int64 and float64 exactly."""
+    if a.size == 0:
+        return True
+    big = max(abs(int(a.max())), abs(int(a.min())))
+    return big * big * a.shape[1] < 2**53
 
 
 def points_sha256(points: np.ndarray) -> str:

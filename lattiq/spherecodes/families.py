@@ -352,7 +352,7 @@ class LatticeShellCode(SphericalCode):
         norm = L.shell_norm(k)
         if not getattr(norm, "is_integer", False):
             raise ValueError(f"{lattice}-shell{k}: norm {norm} is not an integer")
-        count = int(L.theta_series(int(norm) + 1)[int(norm)])
+        count = L.shell_size(k)
         nbytes = count * max(L.dim, L.ambient_dim) * 8
         if nbytes > MAX_MATERIALIZE_BYTES:
             raise ValueError(

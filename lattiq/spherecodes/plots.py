@@ -4,7 +4,8 @@ matplotlib is imported inside the functions, never at import of :mod:`lattiq.sph
 and only through its object-oriented API: every figure is a
 :class:`matplotlib.figure.Figure` with its own Agg canvas, so no pyplot state, no global
 backend switch and no display are involved. Each function returns the Figure and, given
-``path``, also writes a PNG there.
+``path``, also writes it there in the format of its suffix (PNG, JPEG, SVG, PDF, ...; see
+:func:`figure_format`), after checking the path before any work.
 
 Data and drawing are apart: :func:`delta_min_series` computes the points of the δ_min
 versus N figure through the code registry (``get_code(name).min_distance()``), and
@@ -26,12 +27,16 @@ from .bounds import delta_min_upper_bound
 __all__ = [
     "DeltaMinPoint",
     "delta_min_series",
+    "figure_format",
+    "figure_formats",
     "new_figure",
     "plot_delta_min_vs_n",
     "plot_inner_product_histogram",
     "plot_sphere_points",
 ]
 
+#: Largest dimension :func:`delta_min_series` accepts.
+MAX_PLOT_DIM = 1024
 #: One point of a δ_min-versus-N series: (code name, N, δ_min).
 DeltaMinPoint = tuple[str, int, float]
 
@@ -57,13 +62,45 @@ def new_figure(figsize=(6.4, 4.8), subplot_kw=None):
     return fig, ax
 
 
+def figure_formats() -> dict[str, str]:
+    """``{suffix: description}`` of the image formats figures can be written in (those of
+    matplotlib's Agg canvas: png, jpg, svg, pdf, ...)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    return dict(FigureCanvasAgg.get_supported_filetypes())
+
+
+def figure_format(path) -> str:
+    """The image format of a figure path, from its suffix (``"png"`` for no suffix).
+
+    Raises ``ValueError`` for a suffix no canvas writes (so ``-o x.jpg`` writes a real
+    JPEG, and ``-o x.jpq`` is refused instead of holding PNG bytes under a wrong name),
+    or for a path that is a folder or lies in a folder that cannot be created or written.
+    """
+    from lattiq._outputs import check_output_file
+
+    p = check_output_file(path, what="figure file")
+    suffix = os.path.splitext(os.path.basename(p))[1].lower().lstrip(".")
+    if not suffix:
+        return "png"
+    formats = figure_formats()
+    if suffix not in formats:
+        raise ValueError(f"figure file {p!r}: unsupported image format {suffix!r}; use one of "
+                         f"{', '.join(sorted(formats))}")
+    return suffix
+
+
 def _finish(fig, path):
     if path is not None:
+        from lattiq._outputs import writing
+
+        fmt = figure_format(path)
         path = os.fspath(path)
-        d = os.path.dirname(path)
-        if d:
-            os.makedirs(d, exist_ok=True)
-        fig.savefig(path, dpi=120, format="png")
+        with writing(path, "figure"):
+            d = os.path.dirname(path)
+            if d:
+                os.makedirs(d, exist_ok=True)
+            fig.savefig(path, dpi=120, format=fmt)
     return fig
 
 
@@ -96,7 +133,8 @@ def _default_families(dim: int, quick: bool) -> dict[str, list[str]]:
             "binary": ["bsq-24"],
             "lattice": ["z24-shell1", "z24-shell2", "leech"],
         }
-    rnd = [2 * dim, 8 * dim, 64 * dim, 512 * dim]
+    # at most 16,384 points, so the all-pairs δ_min stays within seconds
+    rnd = [n for n in (2 * dim, 8 * dim, 64 * dim, 512 * dim) if n <= 16_384]
     return {
         "fibonacci": [f"fibonacci-{dim}-{n}" for n in rnd],
         "random": [f"random-{dim}-{n}-s0" for n in rnd],
@@ -136,7 +174,12 @@ def delta_min_series(
     """
     from . import get_code
 
-    fams = dict(families) if families is not None else _default_families(int(dim), quick)
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not \
+            2 <= dim <= MAX_PLOT_DIM:
+        raise ValueError(f"dim must be an integer from 2 to {MAX_PLOT_DIM} (codes on "
+                         f"S^(dim-1)), got {dim!r}")
+    dim = int(dim)
+    fams = dict(families) if families is not None else _default_families(dim, quick)
     out: dict[str, list[DeltaMinPoint]] = {}
     for fam, names in fams.items():
         pts = []
@@ -186,7 +229,9 @@ def plot_delta_min_vs_n(
     ax : matplotlib Axes, optional
         Draw into this Axes instead of a new Figure.
     path : str or os.PathLike, optional
-        Also save the Figure as a PNG here.
+        Also save the Figure here, in the format its suffix names (``.png``, ``.jpg``,
+        ``.svg``, ``.pdf``, ...: :func:`figure_formats`; PNG without a suffix). A bad path
+        or suffix is refused with ``ValueError`` before anything is computed.
     title : str, optional
     quick : bool
         Passed to :func:`delta_min_series` when ``series`` is omitted.
@@ -195,6 +240,8 @@ def plot_delta_min_vs_n(
     -------
     matplotlib.figure.Figure
     """
+    if path is not None:
+        figure_format(path)  # refuse a bad path before any work
     if series is None:
         if dim is None:
             raise ValueError("give either series or dim (to compute the default series)")
@@ -296,6 +343,8 @@ def plot_inner_product_histogram(
     -------
     matplotlib.figure.Figure
     """
+    if path is not None:
+        figure_format(path)  # refuse a bad path before any work
     vals, counts, exact = _distribution_of(source)
     fig, ax = _axes(ax, (6.4, 4.0))
     if exact:
@@ -369,6 +418,8 @@ def plot_sphere_points(
     -------
     matplotlib.figure.Figure
     """
+    if path is not None:
+        figure_format(path)  # refuse a bad path before any work
     X = np.asarray(getattr(source, "points", source), dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 3:
         raise ValueError(f"a 3-D view needs points of shape (N, 3) on S^2, got {X.shape}")

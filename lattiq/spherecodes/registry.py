@@ -27,7 +27,7 @@ from functools import lru_cache
 
 from .code import SphericalCode
 
-__all__ = ["CODE_FAMILIES", "EXAMPLE_CODES", "get_code", "list_codes"]
+__all__ = ["CODE_FAMILIES", "EXAMPLE_CODES", "get_code", "is_registered_name", "list_codes"]
 
 #: The fixed codes.
 _FIXED = ("leech", "leech-4600", "leech-891", "e8", "d4")
@@ -66,6 +66,16 @@ def list_codes(examples: bool = True) -> list[str]:
     """Names of the fixed codes, followed (``examples=True``) by small instances of each
     parametric family (:data:`EXAMPLE_CODES`)."""
     return list(_FIXED) + (list(EXAMPLE_CODES) if examples else [])
+
+
+def is_registered_name(name) -> bool:
+    """Whether ``name`` is spelled like a registered code (a fixed name or a family pattern),
+    whether or not its parameters are in range. Builds nothing."""
+    if not isinstance(name, str):
+        return False
+    return name in _FIXED or any(
+        r.fullmatch(name) for r in (_SHELL, _BSQ, _FIB, _FIBD, _RANDOM)
+    )
 
 
 def _unknown(name) -> ValueError:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lattiq.spherecodes import SphericalCode, get_code
-from lattiq.spherecodes.io import load_code, save_code
+from lattiq.spherecodes.io import load_code, meta_sha256, save_code
 
 
 @pytest.mark.parametrize("ext", [".npy", ".safetensors"])
@@ -83,9 +83,14 @@ def test_tampered_integer_form_and_metadata_are_refused(tmp_path):
     meta = json.loads(side.read_text())
     meta["int_sha256"] = "0" * 64
     side.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="SHA-256 of the metadata"):
+        load_code(path)
+    meta["meta_sha256"] = meta_sha256(meta)  # a consistent forgery: the hash itself is redone
+    side.write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="integer form"):
         load_code(path)
     meta["size"] = 241
+    meta["meta_sha256"] = meta_sha256(meta)
     side.write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="metadata says"):
         load_code(path)
