@@ -97,8 +97,9 @@ def pack_state(tree: Any) -> tuple[dict[str, torch.Tensor], dict]:
             for k, x in v.items():
                 if k is not None and type(k) not in (str, int, bool, float):
                     raise TypeError(
-                        f"state entry {where}: dict key {k!r} of type {type(k).__name__} "
-                        "cannot be stored (str, int, float, bool or None keys can)"
+                        f"state entry {where or '<root>'}: dict key {k!r} of type "
+                        f"{type(k).__name__} cannot be stored (str, int, float, bool or None "
+                        "keys can)"
                     )
                 items.append([enc(k, f"{where}<key>"), enc(x, f"{where}[{k!r}]")])
             return {"__dict__": items}

@@ -43,7 +43,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .rundir import RunDir, open_run_dir
+from .rundir import RunDir, check_output_file, check_writable_dir, open_run_dir
 
 __all__ = [
     "SCHEDULES",
@@ -54,6 +54,8 @@ __all__ = [
     "Progress",
     "RunDir",
     "all_reduce_mean",
+    "check_output_file",
+    "check_writable_dir",
     "cleanup_distributed",
     "config_diff",
     "count_parameters",
@@ -279,8 +281,11 @@ def read_config_file(path: str | os.PathLike) -> dict:
         try:
             d = yaml.safe_load(text)
         except (yaml.YAMLError, RecursionError) as e:
-            raise ValueError(f"config file {str(p)!r} is not valid YAML: "
-                             + " ".join(str(e).split())) from None
+            mark = getattr(e, "problem_mark", None)
+            why = (f"{e.problem} (line {mark.line + 1}, column {mark.column + 1})"
+                   if mark is not None and getattr(e, "problem", None) else " ".join(
+                       str(e).split()))  # fmt: skip
+            raise ValueError(f"config file {str(p)!r} is not valid YAML: {why}") from None
         d = {} if d is None else d
     if not isinstance(d, dict):
         raise ValueError(f"config file {str(p)!r} must hold a mapping at the top level, got "
@@ -993,7 +998,7 @@ def load_checkpoint(
         A file is corrupt, truncated or malformed; the checkpoint is in the old pickle
         format and ``with_state`` was asked for; or ``check`` refused it.
     """
-    from .state_io import state_from_bytes
+    from .state_io import unpack_state
 
     info = info or DistInfo()
     ck, step, config = read_checkpoint_config(path)
@@ -1011,8 +1016,8 @@ def load_checkpoint(
                 "new run (--overwrite, or another --out)"
             )
         where = f"training state of {ck}"
-        state = state_from_bytes(files.read("state.safetensors"), files.read("state.json"),
-                                 where)
+        state = unpack_state(files.json("state.json"),
+                             files.tensors("state.safetensors", "cpu"), where)
         if not isinstance(state, dict) or type(state.get("step")) is not int:
             raise ValueError(f"{where}: malformed (no step)")
         step = state["step"]

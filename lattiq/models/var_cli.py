@@ -87,6 +87,9 @@ def _add_eval_arguments(p: argparse.ArgumentParser) -> None:
                         "FID / IS with an Inception network from --inception")
     p.add_argument("--classifier", metavar="FILE",
                    help="classifier weights made by `lattiq fmnist-classifier`")
+    p.add_argument("--allow-weak-classifier", action="store_true",
+                   help="measure with a classifier whose stored test accuracy is below 80%% "
+                        "(refused otherwise)")
     p.add_argument("--inception", metavar="FILE", help="FID Inception-v3 weights (imagenet)")
     p.add_argument("--data", help="reference dataset (default: the generator's training data)")
     p.add_argument("--data-root", help="dataset directory override")
@@ -108,6 +111,7 @@ def _add_classifier_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fit", default="pad", choices=("pad", "resize"))
     p.add_argument("--root", help="Fashion-MNIST directory override")
     p.add_argument("--limit", type=int, help="train on the first N images only")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")
