@@ -105,6 +105,31 @@ def test_resume_is_exact(env):
     assert all(torch.equal(qa[i]["Q"], qb[i]["Q"]) for i in qa)
 
 
+def test_resume_alone_extension_and_overwrite_refusal(env):
+    from lattiq.models.train_var import main
+
+    extra = ("--set", "steps=4", "--set", "model.class_drop=0.5", "--set", "schedule=standard",
+             "--set", "warmup_steps=0")
+    a, b = env["root"] / "alone_a", env["root"] / "alone_b"
+    assert main(_args(env, _bsq(env), a, *extra)) == 0
+    assert main(_args(env, _bsq(env), b, *extra, "--set", "steps=2")) == 0
+    with pytest.raises(ValueError, match="--resume to continue it, or --overwrite"):
+        main(_args(env, _bsq(env), b, *extra))
+    # --resume with nothing else: the run's own config; --set steps=4 extends it
+    assert main(["--out", str(b), "--resume", "--set", "steps=4", "--no-progress"]) == 0
+    log_a = [json.loads(x) for x in (a / "log.jsonl").read_text().splitlines()]
+    log_b = [json.loads(x) for x in (b / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log_b] == [1, 2, 3, 4]
+    # the extended steps run on the 4-step schedule: the rates a 4-step run had there
+    assert [r["lr_factor"] for r in log_b[2:]] == [r["lr_factor"] for r in log_a[2:]]
+    assert log_b[1]["lr_factor"] != log_a[1]["lr_factor"]
+    assert not (b / "run.lock").exists()
+    assert main(_args(env, _bsq(env), b, *extra, "--overwrite")) == 0
+    for name in ("model", "ema"):  # started again from scratch: the same as run a
+        wa, wb = _weights(a, name), _weights(b, name)
+        assert all(torch.equal(wa[k], wb[k]) for k in wa), name
+
+
 def test_resume_refuses_changed_config(env):
     from lattiq.models.train_var import main
 
