@@ -210,6 +210,7 @@ def ensure_token_cache(
     """
     from safetensors.torch import save_file
 
+    from .rundir import check_writable_dir
     from .tokenizer import Tokenizer
     from .trainutil import find_checkpoint
 
@@ -223,6 +224,7 @@ def ensure_token_cache(
             if log:
                 log(f"token cache: reusing {out} ({len(cache)} images)")
             return cache
+    check_writable_dir(out.parent)  # before encoding, not after
     if tokenizer is None:
         tokenizer = Tokenizer.from_checkpoint(str(ck), weights=weights, map_location="cpu")
     tokenizer = tokenizer.to(device).eval()

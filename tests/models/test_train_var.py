@@ -130,6 +130,18 @@ def test_resume_alone_extension_and_overwrite_refusal(env):
         assert all(torch.equal(wa[k], wb[k]) for k in wa), name
 
 
+def test_unwritable_token_cache_is_refused_before_encoding(env, capsys):
+    from lattiq.models.train_var import main
+
+    blocker = env["root"] / "a-file"
+    blocker.write_text("x")
+    out = env["root"] / "cache_refused"
+    with pytest.raises(NotADirectoryError, match="cannot write to directory .*a-file/cache"):
+        main(_args(env, _bsq(env), out, "--set", f"data.cache_dir={blocker / 'cache'}"))
+    assert "encoding" not in capsys.readouterr().err
+    assert not (out / "run.lock").exists()
+
+
 def test_resume_refuses_changed_config(env):
     from lattiq.models.train_var import main
 

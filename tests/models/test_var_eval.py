@@ -191,6 +191,20 @@ def test_classifier_command_checks_its_arguments_and_output_first(trained, tmp_p
     assert meta["train_images"] == 32 and meta["test_images"] == 40 and meta["epochs"] == 1
 
 
+def test_unwritable_outputs_are_refused_before_the_work(trained, tmp_path, capsys):
+    from lattiq.models.eval_var import main as eval_main
+    from lattiq.models.sample import main as sample_main
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(NotADirectoryError, match="cannot write to directory .*a-file/out"):
+        eval_main([str(trained["run"]), "--classifier", str(trained["cls"]), "--out",
+                   str(blocker / "out")])  # fmt: skip
+    with pytest.raises(NotADirectoryError, match="cannot write to directory"):
+        sample_main([str(trained["run"]), "--out", str(blocker / "out")])
+    assert capsys.readouterr().err == ""  # nothing was loaded or generated first
+
+
 def _photo_folder(trained):
     from PIL import Image
 
