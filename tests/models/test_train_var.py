@@ -209,3 +209,23 @@ def test_data_fit_and_single_scale_tokenizer_refused(env):
                                         quantizer={"code": "leech"}))
     with pytest.raises(ValueError, match="single-scale"):
         tokenizer_contract(single)
+
+
+def test_token_cache_keeps_indices_beyond_int32_exactly(env):
+    from lattiq.models.token_cache import ensure_token_cache
+    from lattiq.models.tokenizer import Tokenizer
+
+    tok_dir = vf.make_tokenizer_checkpoint(env["root"] / "tok_bsq40", code="bsq-40")
+    cache = ensure_token_cache(tok_dir, env["root"] / "cache40", root=str(env["fm"]), limit=8)
+    tok = Tokenizer.from_checkpoint(str(tok_dir)).eval()
+    want = tok.encode(torch.stack(_fmnist_images(env, 8))).indices
+    assert int(want[-1].max()) >= 2**31  # the case int32 would wrap
+    for got, w in zip(cache.indices, want, strict=True):
+        assert got.dtype == torch.int64 and torch.equal(got, w.long())
+
+
+def _fmnist_images(env, n):
+    from lattiq.models.token_cache import load_images
+
+    ds = load_images("fashion-mnist", "train", 32, 1, "pad", str(env["fm"]))
+    return [ds[i]["image"] for i in range(n)]
