@@ -190,10 +190,12 @@ class RunDir:
     Use it as a context manager, or call :meth:`close` when the run ends.
     """
 
-    def __init__(self, path: Path, lock: RunLock | None, is_main: bool):
+    def __init__(self, path: Path, lock: RunLock | None, is_main: bool,
+                 say: Callable[[str], None] | None = None):
         self.path = path
         self.lock = lock
         self.is_main = is_main
+        self.say = say
 
     def truncate_log(self, step: int, name: str = "log.jsonl") -> int:
         """Keep the log records of steps ``<= step``; returns how many were dropped.
@@ -230,6 +232,9 @@ class RunDir:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, p)
+            if self.say is not None:
+                self.say(f"{p}: dropped {dropped} record(s) after step {step} (those steps "
+                         "are run again)")
         return dropped
 
     def check_space(self, checkpoint_bytes: int, keep: int) -> None:
@@ -397,7 +402,7 @@ def open_run_dir(
             err = ValueError(msg) if kind == "ValueError" else OSError(msg)
     if err is not None:
         raise err
-    return RunDir(d, lock, is_main)
+    return RunDir(d, lock, is_main, say)
 
 
 def check_output_file(path: str | os.PathLike, *, overwrite: bool = False,
