@@ -975,13 +975,13 @@ def load_checkpoint(
     with_state: bool = True,
     restore_rng: bool = False,
     map_location: str | torch.device = "cpu",
-    check: Callable[[dict, int], None] | None = None,
+    check: Callable[[dict, int, Path], None] | None = None,
 ) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`.
 
     ``path`` may be the run directory, its ``checkpoints/`` folder, or one checkpoint
-    directory. Its config is read first and handed to ``check(config, step)``, which may
-    raise to refuse the checkpoint before any other file is read. Every file is checked
+    directory. Its config is read first and handed to ``check(config, step, directory)``,
+    which may raise to refuse the checkpoint before any other file is read. Every file is checked
     against ``manifest.json`` (size and SHA-256) before it is parsed. With
     ``restore_rng`` this rank's RNG state is restored (when the world size is the one it
     was saved with).
@@ -1003,7 +1003,7 @@ def load_checkpoint(
     info = info or DistInfo()
     ck, step, config = read_checkpoint_config(path)
     if check is not None:
-        check(config, step)
+        check(config, step, ck)
     files = _CheckpointFiles(ck)
     state: dict = {}
     if with_state:
@@ -1054,22 +1054,22 @@ def estimate_checkpoint_bytes(modules: Iterable[nn.Module | None],
 
 
 def resume_check(cfg: Any, mutable: Iterable[str], key: str = "config"
-                 ) -> Callable[[dict, int], None]:
+                 ) -> Callable[[dict, int, Path], None]:
     """A ``check`` for :func:`load_checkpoint`: the saved ``config[key]`` must equal ``cfg``
     except for the keys in ``mutable`` and ``steps``, which may grow (to extend a run) but
     not fall below the checkpoint's step."""
     allowed = set(mutable) | {"steps"}
     now = config_to_dict(cfg)
 
-    def check(saved: dict, step: int) -> None:
+    def check(saved: dict, step: int, path: Path) -> None:
         diff = [d for d in config_diff(saved.get(key, {}), now)
                 if d.split(":")[0] not in allowed]  # fmt: skip
         if diff:
-            raise ValueError(f"cannot resume the checkpoint at step {step}: its config differs "
-                             "(saved -> now):\n  " + "\n  ".join(diff))
+            raise ValueError(f"cannot resume {path}: its config differs (saved -> now):\n  "
+                             + "\n  ".join(diff))
         if now.get("steps", step) < step:
-            raise ValueError(f"cannot resume at step {step} with steps={now['steps']}: the "
-                             f"run is already past it (--set steps=N with N >= {step})")
+            raise ValueError(f"cannot resume {path} with steps={now['steps']}: the run is "
+                             f"already at step {step}, past it (--set steps=N with N >= {step})")
 
     return check
 

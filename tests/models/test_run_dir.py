@@ -345,7 +345,7 @@ def test_extending_a_run_follows_the_schedule_rebuilt_for_the_new_total(tmp_path
     assert [r["lr"] for r in log_e[3:]] == [r["lr"] for r in log_f[3:]]
     assert log_e[2]["lr"] != log_f[2]["lr"]  # (the first three followed the 3-step schedule)
     assert json.loads((short / "config.json").read_text())["steps"] == 6
-    with pytest.raises(ValueError, match="already past it"):
+    with pytest.raises(ValueError, match="already at step 6, past it"):
         train_main(["--out", str(short), "--resume", "--set", "steps=5"])
 
 
