@@ -11,8 +11,11 @@ testable on its own:
 * an exponential moving average of weights;
 * a JSONL metrics log and a tqdm progress bar with loss, throughput and ETA;
 * atomic checkpoints: safetensors weights (several named state dicts) + JSON config +
-  optimizer / scheduler / RNG state, written to a temporary directory that is renamed into
-  place, with a ``latest`` pointer written last, so that a resumed run continues exactly;
+  optimizer / scheduler / RNG state as safetensors + JSON (no pickle), with a manifest of
+  SHA-256 hashes, written to a temporary directory that is renamed into place, with a
+  ``latest`` pointer written last, so that a resumed run continues exactly; the config a
+  resumed or extended run starts from; run directories (locks, refusals, clean resumes)
+  come from :mod:`lattiq.models.rundir`;
 * a PNG grid of images.
 
 Shape legend: ``B`` batch, ``C`` channels, ``H``, ``W`` image height and width.
