@@ -867,10 +867,21 @@ def save_checkpoint(
 
 
 def find_checkpoint(path: str | os.PathLike) -> Path:
-    """Resolve a run directory, its ``checkpoints/`` folder or a checkpoint directory."""
+    """Resolve a run directory, its ``checkpoints/`` folder or a checkpoint directory.
+
+    In a ``checkpoints/`` folder, ``latest`` names the checkpoint; without it (a run killed
+    between renaming its first checkpoint into place and writing ``latest``) the newest
+    ``step_*`` directory is used: a directory of that name is complete, since checkpoints
+    are renamed into place only once fully written.
+    """
     p = Path(path)
     for root in (p / "checkpoints", p):
         latest = root / "latest"
+        if not latest.is_file() and root.name == "checkpoints" and root.is_dir():
+            done = sorted(d for d in root.iterdir() if _STEP_NAME.fullmatch(d.name)
+                          and d.is_dir() and (d / "config.json").is_file())  # fmt: skip
+            if done:
+                return done[-1]
         if latest.is_file():
             name = latest.read_text(errors="replace").strip()
             if not _STEP_NAME.fullmatch(name):

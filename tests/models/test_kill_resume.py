@@ -20,15 +20,15 @@ from lattiq.models.train_tokenizer import main as train_main
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-STEPS = 14
+STEPS = 16
 ARGS = [
     "--set", "model.image_size=16", "--set", "model.patch_size=4", "--set", "model.width=32",
     "--set", "model.depth=1", "--set", "model.heads=2", "--set", "batch_size=2",
     "--set", f"steps={STEPS}", "--set", "log_every=1", "--set", "image_every=5",
     "--set", "ckpt_every=1", "--set", "keep_checkpoints=2", "--set", "device=cpu",
-    "--set", "data.name=natural", "--set", "ema_decay=0.9", "--set", "loss.adv=0.1",
-    "--set", "loss.disc_layers=1", "--set", "loss.disc_width=8", "--no-progress",
+    "--set", "data.name=natural", "--set", "ema_decay=0.9", "--no-progress",
 ]  # fmt: skip
+# (the discriminator's state is covered by the resume test of test_train_tokenizer.py)
 
 
 def _cmd(out: Path, resume: bool) -> list[str]:
@@ -55,7 +55,9 @@ def _tmp_entries(run: Path, pid: int | None = None) -> list[str]:
 
 
 def _has_checkpoint(run: Path) -> bool:
-    return (run / "checkpoints" / "latest").is_file()
+    # a complete step directory counts even before `latest` names it (a kill in between)
+    ck = run / "checkpoints"
+    return ck.is_dir() and any(p.name.startswith("step_") for p in ck.iterdir())
 
 
 def test_random_kills_then_resume_end_bit_identical(tmp_path):
@@ -75,7 +77,7 @@ def test_random_kills_then_resume_end_bit_identical(tmp_path):
         err = open(tmp_path / f"stderr-{_round}.txt", "w+")
         proc = subprocess.Popen(_cmd(run, resume), env=ENV, stderr=err, text=True)
         strategy = rng.choice(["log", "write", "write"])
-        target = _lines(run) + rng.randint(1, 3)
+        target = min(_lines(run) + rng.randint(1, 3), STEPS - 3)  # kill well before the end
         t0, seen_tmp = time.monotonic(), False
         while proc.poll() is None and time.monotonic() - t0 < 120:
             if strategy == "log" and _lines(run) >= target:
@@ -119,16 +121,15 @@ def test_random_kills_then_resume_end_bit_identical(tmp_path):
     msg = f"seed {seed}, kills {kills}"
     a, b = tu.load_checkpoint(ref), tu.load_checkpoint(run)
     assert a.step == b.step == STEPS, msg
-    assert set(a.weights) == set(b.weights) == {"model", "ema", "disc"}, msg
+    assert set(a.weights) == set(b.weights) == {"model", "ema"}, msg
     for name in a.weights:
         for k, v in a.weights[name].items():
             assert torch.equal(v, b.weights[name][k]), (name, k, msg)
-    for opt in ("optimizer", "opt_d"):
-        sa, sb = a.state[opt]["state"], b.state[opt]["state"]
-        assert sa.keys() == sb.keys(), msg
-        for i in sa:
-            for k, v in sa[i].items():
-                assert torch.equal(v, sb[i][k]), (opt, i, k, msg)
+    sa, sb = a.state["optimizer"]["state"], b.state["optimizer"]["state"]
+    assert sa.keys() == sb.keys(), msg
+    for i in sa:
+        for k, v in sa[i].items():
+            assert torch.equal(v, sb[i][k]), (i, k, msg)
     assert a.state["scheduler"] == b.state["scheduler"], msg
     ra, rb = _records(ref), _records(run)
     assert [r["step"] for r in rb] == list(range(1, STEPS + 1)), msg  # each step once

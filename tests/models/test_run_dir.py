@@ -247,6 +247,22 @@ def test_latest_must_name_a_checkpoint_here(trained, tmp_path, pointer):
         tu.load_checkpoint(run)
 
 
+def test_a_first_checkpoint_not_yet_named_by_latest_is_resumed(trained, tmp_path):
+    """A kill after the first checkpoint is renamed into place but before `latest` is
+    written: the directory holds a run (a fresh start is refused) and --resume uses it."""
+    run = _copy(trained, tmp_path / "run")
+    (run / "checkpoints" / "latest").unlink()
+    import shutil
+
+    shutil.rmtree(run / "checkpoints" / "step_00000002")
+    assert tu.find_checkpoint(run).name == "step_00000001"
+    with pytest.raises(ValueError, match="already holds a run"):
+        train_main([*TINY, "--set", "steps=2", "--out", str(run)])
+    assert train_main([*TINY, "--set", "steps=2", "--out", str(run), "--resume"]) == 0
+    assert _log_steps(run) == [1, 2]
+    assert (run / "checkpoints" / "latest").read_text().strip() == "step_00000002"
+
+
 class _Payload:
     """Unpickling this makes a directory: evidence that code ran."""
 
