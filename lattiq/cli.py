@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         rc = args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as err:
+    except (ValueError, TypeError, OSError) as err:  # OSError: e.g. a full or read-only disk
         print(f"lattiq: error: {err}", file=sys.stderr)
         return 2
     return int(rc or 0)

@@ -143,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         print("rFID not computed: pass --inception PATH (FID Inception weights)", file=sys.stderr)
 
     out_dir = Path(args.out) if args.out else ck.path.parent.parent / "eval"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    tu.check_writable_dir(out_dir)
     report = evaluate_tokenizer(
         model, dataset, batch_size=args.batch_size, limit=args.limit, device=device,
         lpips=lpips, inception=inception, grid_path=out_dir / "grid.png",

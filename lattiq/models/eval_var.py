@@ -165,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
         parse_schedule,
     )
 
+    if args.out:
+        tu.check_writable_dir(args.out)  # before the work, not after
     device = tu.setup_distributed(args.device).device
     model, saved = load_generator(args.checkpoint, args.weights)
     model = model.to(device)
@@ -177,12 +179,17 @@ def run(args: argparse.Namespace) -> int:
 
     # ---- the feature network and the reference set ----------------------------------------
     if args.protocol == "fmnist":
-        from .fmnist_classifier import load_classifier
+        from .fmnist_classifier import check_classifier_quality, load_classifier
 
         if not args.classifier:
             raise ValueError("the fmnist protocol needs --classifier FILE (make one with "
                              "`lattiq fmnist-classifier --out FILE`)")
         net, recipe = load_classifier(args.classifier, map_location=device)
+        weak = check_classifier_quality(recipe, args.classifier,
+                                        allow_weak=args.allow_weak_classifier)
+        if weak:
+            print(f"warning: {weak} (measuring anyway: --allow-weak-classifier)",
+                  file=sys.stderr)
         if recipe["image_size"] != size:
             raise ValueError(f"the classifier was trained on {recipe['image_size']}px images, "
                              f"the tokenizer makes {size}px images")

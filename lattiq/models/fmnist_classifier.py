@@ -24,10 +24,24 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ARCH", "FMNISTClassifier", "load_classifier", "main", "run", "train_classifier"]
+__all__ = [
+    "ARCH",
+    "MIN_ACCURACY",
+    "FMNISTClassifier",
+    "check_classifier_quality",
+    "load_classifier",
+    "main",
+    "run",
+    "train_classifier",
+]
 
 #: Architecture tag stored with the weights; bump it when the network changes.
 ARCH = "fmnist-cnn-v1"
+
+#: Test accuracy below which ``eval-var`` refuses a classifier: distances measured in the
+#: features of a network that barely tells the classes apart say little about a generator.
+#: The recipe on all 60,000 training images reaches 88.2 % in two epochs (docs/results.md).
+MIN_ACCURACY = 0.80
 
 
 class FMNISTClassifier(nn.Module):
@@ -112,15 +126,26 @@ def train_classifier(
     seed: int = 0,
     device: str | torch.device = "cpu",
     log=None,
+    overwrite: bool = False,
 ) -> dict:
     """Train the classifier (AdamW, cosine decay, random horizontal flips) and save it.
 
-    Returns the summary stored with the weights (test accuracy included).
+    The output path is checked first (writable; an existing file is refused unless
+    ``overwrite``). Returns the summary stored with the weights: the recipe, the number of
+    training and test images and the test accuracy.
     """
     from safetensors.torch import save_file
 
+    from .rundir import check_output_file
+
     if epochs < 1 or batch_size < 1 or not lr > 0:
         raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be at least 1 image, got {limit}")
+    if fit not in ("pad", "resize"):
+        raise ValueError(f"fit must be 'pad' or 'resize', got {fit!r}")
+    FMNISTClassifier(image_size=image_size)  # refuses a size the network cannot take
+    check_output_file(out, overwrite=overwrite, what="classifier file")
     torch.manual_seed(seed)
     g = torch.Generator().manual_seed(seed)
     x, y = _images("train", image_size, fit, root, limit)
@@ -152,7 +177,7 @@ def train_classifier(
     meta = {"arch": ARCH, "widths": list(model.widths), "feature_dim": model.feature_dim,
             "num_classes": model.num_classes, "image_size": image_size, "fit": fit,
             "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
-            "train_images": len(x), "test_accuracy": acc}  # fmt: skip
+            "train_images": len(x), "test_images": len(xt), "test_accuracy": acc}  # fmt: skip
     p = Path(out)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_name(f".{p.name}.tmp-{os.getpid()}")
@@ -185,6 +210,37 @@ def load_classifier(path: str | os.PathLike, map_location="cpu") -> tuple[FMNIST
     return model.eval(), meta
 
 
+def check_classifier_quality(meta: dict, path: str | os.PathLike,
+                             min_accuracy: float = MIN_ACCURACY, allow_weak: bool = False
+                             ) -> str | None:
+    """Refuse a classifier whose stored test accuracy is below ``min_accuracy``.
+
+    With ``allow_weak`` such a classifier is accepted and the warning is returned instead
+    (``None`` when there is nothing to warn about). A file without a stored accuracy (made
+    by an older version) is always refused.
+
+    Raises
+    ------
+    ValueError
+        With the accuracy, the number of images it was trained on, and how to retrain.
+    """
+    retrain = (f"retrain it with `lattiq fmnist-classifier --out {path} --overwrite` (the "
+               "recipe on all 60,000 training images reached 88% in two epochs)")
+    acc = meta.get("test_accuracy")
+    if type(acc) not in (int, float) or not 0.0 <= acc <= 1.0:
+        raise ValueError(f"classifier {path} stores no test accuracy (it was made by an older "
+                         f"version), so its quality is unknown; {retrain}")
+    if acc >= min_accuracy:
+        return None
+    n = meta.get("train_images")
+    on = f" (trained on {n} images)" if type(n) is int else ""
+    weak = (f"classifier {path} has test accuracy {acc:.1%}{on}, below {min_accuracy:.0%}: "
+            "distances in its features say little about the generator")
+    if allow_weak:
+        return weak
+    raise ValueError(f"{weak}; {retrain}, or pass --allow-weak-classifier to measure anyway")
+
+
 def main(argv: list[str] | None = None) -> int:
     from .var_cli import build_classifier_parser
 
@@ -199,11 +255,16 @@ def run(args: argparse.Namespace) -> int:
         args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         image_size=args.image_size, fit=args.fit, root=args.root, limit=args.limit,
         seed=args.seed, device=device, log=lambda m: print(m, file=sys.stderr),
+        overwrite=args.overwrite,
     )  # fmt: skip
     if args.json:
         print(json.dumps(meta))
     else:
         print(f"wrote {args.out}: test accuracy {meta['test_accuracy']:.4f}", file=sys.stderr)
+    if meta["test_accuracy"] < MIN_ACCURACY:
+        print(f"warning: test accuracy {meta['test_accuracy']:.1%} is below "
+              f"{MIN_ACCURACY:.0%}: eval-var will refuse this classifier unless given "
+              "--allow-weak-classifier", file=sys.stderr)
     return 0
 
 

@@ -164,13 +164,25 @@ class CodebookUsage:
     ``summary()`` gives used codes, the usage entropy :math:`H = -\sum_k p_k \log_2 p_k`
     (bits), perplexity :math:`2^H`, the ratio of the most- to the least-used *used*
     codeword, and the fraction of the codebook used.
+
+    Codebooks of up to ``dense_limit`` codes keep one counter per code (``counts``);
+    larger ones (``bsq-62`` has :math:`2^{62}`) keep counters for the codes seen only, so
+    memory grows with the number of distinct codes used, never with the codebook (``counts``
+    is then ``None``). Both give the same summary.
     """
 
-    def __init__(self, codebook_size: int):
+    #: Default largest codebook counted with a dense array (32 MiB of int64 counters).
+    DENSE_LIMIT = 1 << 22
+
+    def __init__(self, codebook_size: int, dense_limit: int | None = None):
         if codebook_size <= 0:
             raise ValueError(f"codebook_size must be positive, got {codebook_size}")
         self.codebook_size = int(codebook_size)
-        self.counts = torch.zeros(self.codebook_size, dtype=torch.int64)
+        limit = self.DENSE_LIMIT if dense_limit is None else int(dense_limit)
+        self.dense = self.codebook_size <= limit
+        self.counts = torch.zeros(self.codebook_size, dtype=torch.int64) if self.dense else None
+        self._codes = torch.zeros(0, dtype=torch.int64)  # sorted codes seen (sparse mode)
+        self._code_counts = torch.zeros(0, dtype=torch.int64)
 
     def update(self, indices: torch.Tensor | Iterable[torch.Tensor]) -> None:
         """Count indices (a tensor, or the list of per-scale tensors of a multi-scale code)."""
@@ -183,21 +195,36 @@ class CodebookUsage:
                     f"indices must lie in [0, {self.codebook_size}), got "
                     f"[{int(flat.min())}, {int(flat.max())}]"
                 )
-            self.counts += torch.bincount(flat, minlength=self.codebook_size)
+            if self.dense:
+                self.counts += torch.bincount(flat, minlength=self.codebook_size)
+                continue
+            keys = torch.cat([self._codes, flat])
+            weights = torch.cat([self._code_counts, torch.ones_like(flat)])
+            self._codes, inverse = torch.unique(keys, sorted=True, return_inverse=True)
+            self._code_counts = torch.zeros_like(self._codes).index_add_(0, inverse, weights)
 
     def merge_counts(self, counts: torch.Tensor) -> None:
+        """Add dense per-code counts (dense mode only)."""
+        if not self.dense:
+            raise ValueError(f"a codebook of {self.codebook_size} codes is counted sparsely; "
+                             "dense counts cannot be merged")
         self.counts += counts.to("cpu", torch.int64)
 
+    def used_counts(self) -> torch.Tensor:
+        """The nonzero counts, in code order (int64)."""
+        if self.dense:
+            return self.counts[self.counts > 0]
+        return self._code_counts[self._code_counts > 0]
+
     def summary(self) -> dict[str, float | int]:
-        c = self.counts.double()
-        total = float(c.sum())
-        used = int((c > 0).sum())
+        nz = self.used_counts().double()
+        total = float(nz.sum())
+        used = int(nz.numel())
         if total == 0:
             return {"tokens": 0, "used_codes": 0, "usage_fraction": 0.0, "entropy_bits": 0.0,
                     "perplexity": 0.0, "max_min_ratio": float("nan")}  # fmt: skip
-        p = c[c > 0] / total
+        p = nz / total
         h = float(-(p * torch.log2(p)).sum())
-        nz = c[c > 0]
         return {
             "tokens": int(total),
             "used_codes": used,

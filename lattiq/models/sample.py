@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    tu.check_writable_dir(args.out)  # before sampling, not after
     device = tu.setup_distributed(args.device).device
     model, saved = load_generator(args.checkpoint, args.weights)
     model = model.to(device)

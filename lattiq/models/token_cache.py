@@ -6,9 +6,9 @@ code dimension, ``C`` channels, ``S`` image side.
 The generator trains on token indices, not pixels. Encoding a dataset costs a tokenizer
 forward pass per image, so it is done once: :func:`ensure_token_cache` writes
 ``<cache_dir>/<key>.safetensors`` (``labels`` (N,) int64 and ``scale_<k>`` (N, h_k, w_k)
-int32) with the tokenizer's contract and the data recipe in its metadata; the key hashes
-the tokenizer's weights and the recipe, so a changed tokenizer or dataset makes a new file
-and an unchanged one is read back.
+int32, or int64 for codebooks of more than 2^31 codes) with the tokenizer's contract and
+the data recipe in its metadata; the key hashes the tokenizer's weights and the recipe, so
+a changed tokenizer or dataset makes a new file and an unchanged one is read back.
 
 The generator meets the tokenizer only through :func:`tokenizer_contract` — the code name,
 code dimension, codebook size and scale schedule — and the quantizer's
@@ -123,7 +123,8 @@ def load_images(dataset: str, split: str, size: int, channels: int, fit: str = "
 
 @dataclass
 class TokenCache:
-    """Token indices of a dataset: ``indices[k]`` (N, h_k, w_k) int32, ``labels`` (N,)."""
+    """Token indices of a dataset: ``indices[k]`` (N, h_k, w_k) int32 (int64 above 2^31
+    codes), ``labels`` (N,)."""
 
     path: Path
     indices: list[torch.Tensor]
@@ -210,6 +211,7 @@ def ensure_token_cache(
     """
     from safetensors.torch import save_file
 
+    from .rundir import check_writable_dir
     from .tokenizer import Tokenizer
     from .trainutil import find_checkpoint
 
@@ -223,6 +225,7 @@ def ensure_token_cache(
             if log:
                 log(f"token cache: reusing {out} ({len(cache)} images)")
             return cache
+    check_writable_dir(out.parent)  # before encoding, not after
     if tokenizer is None:
         tokenizer = Tokenizer.from_checkpoint(str(ck), weights=weights, map_location="cpu")
     tokenizer = tokenizer.to(device).eval()
@@ -234,7 +237,9 @@ def ensure_token_cache(
         raise ValueError(f"no images to encode (dataset {dataset!r} split {split!r}, "
                          f"limit {limit})")
     labels = torch.empty(n, dtype=torch.int64)
-    idx = [torch.empty(n, h, w, dtype=torch.int32) for h, w in contract["scales"]]
+    # int32 where every index fits (half the size), int64 for codebooks beyond 2^31 (bsq-40)
+    dtype = torch.int32 if contract["codebook_size"] <= 2**31 else torch.int64
+    idx = [torch.empty(n, h, w, dtype=dtype) for h, w in contract["scales"]]
     if log:
         log(f"token cache: encoding {n} images of {dataset}/{split} -> {out}")
     for s in range(0, n, batch_size):
@@ -244,7 +249,7 @@ def ensure_token_cache(
         labels[s:e] = torch.tensor([it["label"] for it in items])
         q = tokenizer.encode(x)
         for k, t in enumerate(q.indices):
-            idx[k][s:e] = t.to("cpu", torch.int32)
+            idx[k][s:e] = t.to("cpu", dtype)
     meta = {"recipe": recipe, "contract": contract, "tokenizer_path": str(ck),
             "image_size": cfg.image_size, "channels": cfg.channels, "count": n}
     tensors = {"labels": labels, **{f"scale_{k}": t for k, t in enumerate(idx)}}

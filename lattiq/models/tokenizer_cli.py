@@ -29,8 +29,8 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="YAML or JSON config (partial is fine)")
     p.add_argument(
         "--preset",
-        default="tiny",
-        help="model preset the config starts from: tiny, small, vit-b8 (default tiny)",
+        help="model preset the config starts from: tiny, small, vit-b8 (default tiny; with "
+        "--resume the run directory's saved config is the base instead)",
     )
     p.add_argument(
         "--set",
@@ -44,7 +44,14 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--resume",
         action="store_true",
-        help="continue the run in the run directory from its latest checkpoint, exactly",
+        help="continue the run in the run directory from its latest checkpoint, exactly; its "
+        "saved config is used, --set changes only what it names (--set steps=N extends it)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete the checkpoints, log and images of a run already in the run directory "
+        "and start again (without it, such a directory is refused)",
     )
     p.add_argument(
         "--stop-at",

@@ -14,7 +14,7 @@ Shape legend: ``B`` batch, ``C`` channels, ``H = W`` image size.
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import contextlib
 import json
 import sys
 import time
@@ -104,7 +104,8 @@ class TrainConfig:
     collapse_after: int | None = None  # ... after this step (None: max(100, steps // 10))
 
 
-#: Keys a resumed run may change; anything else must match the checkpoint.
+#: Keys a resumed run may change; anything else must match the checkpoint (``steps`` may
+#: grow: see :func:`lattiq.models.trainutil.resume_check`).
 RESUME_MUTABLE = {"data.workers", "device", "log_every", "image_every", "ckpt_every",
                   "keep_checkpoints", "out_dir", "health_every", "health_images",
                   "collapse_perplexity", "collapse_after"}  # fmt: skip
@@ -117,15 +118,20 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    # ---- config ---------------------------------------------------------------------------
-    if args.preset not in TOKENIZER_PRESETS:
+    with contextlib.ExitStack() as cleanup:  # releases the run directory's lock, come what may
+        return _run(args, cleanup)
+
+
+def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
+    # ---- config (on --resume, the run directory's own config is the base) ------------------
+    preset = args.preset or "tiny"
+    if preset not in TOKENIZER_PRESETS:
         raise ValueError(
-            f"unknown preset {args.preset!r}; choose one of {sorted(TOKENIZER_PRESETS)}"
+            f"unknown preset {preset!r}; choose one of {sorted(TOKENIZER_PRESETS)}"
         )
-    base = TrainConfig(model=tokenizer_preset(args.preset))
-    cfg: TrainConfig = tu.load_config(base, args.config, args.overrides)
-    if args.out:
-        cfg = dataclasses.replace(cfg, out_dir=args.out)
+    base = TrainConfig(model=tokenizer_preset(preset))
+    cfg: TrainConfig = tu.run_config(base, args.config, args.overrides, out_dir=args.out,
+                                     resume=args.resume, from_run=args.preset is None)
     cfg.model.validate()
     _check_train_config(cfg)
     if args.print_config:
@@ -147,20 +153,16 @@ def run(args: argparse.Namespace) -> int:
         enabled=cfg.bf16 and device.type == "cuda",
     )
 
-    # ---- resume: the checkpoint's config must match ---------------------------------------
+    # ---- run directory (locked) and resume: the checkpoint's config is checked first -------
+    rundir = cleanup.enter_context(tu.open_run_dir(
+        run_dir, dist, resume=args.resume, overwrite=args.overwrite, outputs=("images",),
+        say=say))  # fmt: skip
     ck = None
     if args.resume:
-        ck = tu.load_checkpoint(run_dir, info=dist, map_location="cpu")
-        diff = [
-            d for d in tu.config_diff(ck.config.get("config", {}), tu.config_to_dict(cfg))
-            if d.split(":")[0] not in RESUME_MUTABLE
-        ]  # fmt: skip
-        if diff:
-            raise ValueError(
-                f"cannot resume {ck.path}: its config differs (saved -> now):\n  "
-                + "\n  ".join(diff)
-            )
+        ck = tu.load_checkpoint(run_dir, info=dist, map_location="cpu",
+                                check=tu.resume_check(cfg, RESUME_MUTABLE))
     start_step = ck.step if ck is not None else 0
+    rundir.truncate_log(start_step)
 
     # ---- data -----------------------------------------------------------------------------
     size, channels = cfg.model.image_size, cfg.model.channels
@@ -221,16 +223,18 @@ def run(args: argparse.Namespace) -> int:
         # the discriminator's schedule starts when it does
         d_steps = max(1, cfg.steps - cfg.loss.adv_start)
         sched_d = tu.make_lr_scheduler(opt_d, d_steps, cfg.schedule, cfg.warmup_steps)
+    rundir.check_space(tu.estimate_checkpoint_bytes(
+        [model, model, adv and adv.disc, vf and vf.proj], [opt, opt_d]), cfg.keep_checkpoints)
 
     if ck is not None:
         model.load_weights(ck.weights["model"], ck.config.get("signature"))
         ema.load_state_dict(ck.weights["ema"], ck.state["ema_updates"])
         opt.load_state_dict(ck.state["optimizer"])
-        sched.load_state_dict(ck.state["scheduler"])
+        tu.restore_lr_scheduler(sched, ck.state["scheduler"])
         if adv is not None:
             adv.disc.load_state_dict(ck.weights["disc"])
             opt_d.load_state_dict(ck.state["opt_d"])
-            sched_d.load_state_dict(ck.state["sched_d"])
+            tu.restore_lr_scheduler(sched_d, ck.state["sched_d"])
         if vf is not None:
             vf.proj.load_state_dict(ck.weights["vf"])
         if ck.state.get("world_size") == dist.world_size:

@@ -13,6 +13,7 @@ Shape legend: ``B`` batch, ``K`` scales, ``h_k = w_k`` scale sides, ``d`` code d
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import sys
@@ -72,7 +73,8 @@ class TrainVARConfig:
     out_dir: str = "runs/var"
 
 
-#: Keys a resumed run may change; anything else must match the checkpoint.
+#: Keys a resumed run may change; anything else must match the checkpoint (``steps`` may
+#: grow: see :func:`lattiq.models.trainutil.resume_check`).
 RESUME_MUTABLE = {"device", "log_every", "sample_every", "ckpt_every", "keep_checkpoints",
                   "out_dir", "data.cache_dir", "data.encode_batch"}  # fmt: skip
 
@@ -95,17 +97,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    with contextlib.ExitStack() as cleanup:  # releases the run directory's lock, come what may
+        return _run(args, cleanup)
+
+
+def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
     from .sample import SampleSettings, generate_images
     from .token_cache import check_contract, ensure_token_cache, tokenizer_contract
     from .tokenizer import Tokenizer
 
-    # ---- config ---------------------------------------------------------------------------
-    if args.preset not in VAR_PRESETS:
-        raise ValueError(f"unknown preset {args.preset!r}; choose one of {sorted(VAR_PRESETS)}")
-    base = TrainVARConfig(model=var_preset(args.preset))
-    cfg: TrainVARConfig = tu.load_config(base, args.config, args.overrides)
-    if args.out:
-        cfg = dataclasses.replace(cfg, out_dir=args.out)
+    # ---- config (on --resume, the run directory's own config is the base) ------------------
+    preset = args.preset or "tiny"
+    if preset not in VAR_PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(VAR_PRESETS)}")
+    base = TrainVARConfig(model=var_preset(preset))
+    cfg: TrainVARConfig = tu.run_config(base, args.config, args.overrides, out_dir=args.out,
+                                        resume=args.resume, from_run=args.preset is None)
     if args.tokenizer:
         cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data,
                                                                 tokenizer=args.tokenizer))
@@ -134,16 +141,16 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(tu.config_to_dict(cfg), indent=2))
         return 0
 
-    # ---- resume: the checkpoint's config must match ---------------------------------------
+    # ---- run directory (locked) and resume: the checkpoint's config is checked first -------
+    rundir = cleanup.enter_context(tu.open_run_dir(
+        run_dir, dist, resume=args.resume, overwrite=args.overwrite, outputs=("samples",),
+        say=say))  # fmt: skip
     ck = None
     if args.resume:
-        ck = tu.load_checkpoint(run_dir, info=dist, map_location="cpu")
-        diff = [d for d in tu.config_diff(ck.config.get("config", {}), tu.config_to_dict(cfg))
-                if d.split(":")[0] not in RESUME_MUTABLE]  # fmt: skip
-        if diff:
-            raise ValueError(f"cannot resume {ck.path}: its config differs (saved -> now):\n  "
-                             + "\n  ".join(diff))
+        ck = tu.load_checkpoint(run_dir, info=dist, map_location="cpu",
+                                check=tu.resume_check(cfg, RESUME_MUTABLE))
     start_step = ck.step if ck is not None else 0
+    rundir.truncate_log(start_step)
 
     # ---- data: tokens cached once (rank 0 encodes, the others wait and read) --------------
     cache_dir = Path(cfg.data.cache_dir or run_dir / "token_cache")
@@ -177,6 +184,8 @@ def run(args: argparse.Namespace) -> int:
 
     # ---- optimizer ------------------------------------------------------------------------
     opt = build_optimizer(model, cfg.optim)
+    rundir.check_space(tu.estimate_checkpoint_bytes([model, model], [opt]),
+                       cfg.keep_checkpoints)
     if ck is not None:
         model.load_state_dict(ck.weights["model"])
         ema.load_state_dict({k: ck.weights["ema"][k] for k in ema.shadow},

@@ -11,8 +11,11 @@ testable on its own:
 * an exponential moving average of weights;
 * a JSONL metrics log and a tqdm progress bar with loss, throughput and ETA;
 * atomic checkpoints: safetensors weights (several named state dicts) + JSON config +
-  optimizer / scheduler / RNG state, written to a temporary directory that is renamed into
-  place, with a ``latest`` pointer written last, so that a resumed run continues exactly;
+  optimizer / scheduler / RNG state as safetensors + JSON (no pickle), with a manifest of
+  SHA-256 hashes, written to a temporary directory that is renamed into place, with a
+  ``latest`` pointer written last, so that a resumed run continues exactly; the config a
+  resumed or extended run starts from; run directories (locks, refusals, clean resumes)
+  come from :mod:`lattiq.models.rundir`;
 * a PNG grid of images.
 
 Shape legend: ``B`` batch, ``C`` channels, ``H``, ``W`` image height and width.
@@ -22,16 +25,18 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import hashlib
 import json
 import math
 import os
 import random
+import re
 import shutil
 import sys
 import time
 import types
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +46,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .rundir import RunDir, check_output_file, check_writable_dir, open_run_dir
+
 __all__ = [
     "SCHEDULES",
     "Checkpoint",
@@ -48,11 +55,15 @@ __all__ = [
     "EMA",
     "JSONLLogger",
     "Progress",
+    "RunDir",
     "all_reduce_mean",
+    "check_output_file",
+    "check_writable_dir",
     "cleanup_distributed",
     "config_diff",
     "count_parameters",
     "config_from_dict",
+    "estimate_checkpoint_bytes",
     "config_to_dict",
     "find_checkpoint",
     "get_rng_state",
@@ -61,8 +72,13 @@ __all__ = [
     "lr_multiplier",
     "make_lr_scheduler",
     "merge_config",
+    "open_run_dir",
     "parse_overrides",
+    "read_checkpoint_config",
     "resolve_device",
+    "restore_lr_scheduler",
+    "resume_check",
+    "run_config",
     "save_checkpoint",
     "save_config",
     "save_image_grid",
@@ -238,22 +254,66 @@ def _deep_update(a: dict, b: Mapping) -> dict:
 
 
 def read_config_file(path: str | os.PathLike) -> dict:
-    """Read a YAML (``.yaml``/``.yml``) or JSON (``.json``) config file into a dict."""
+    """Read a YAML (``.yaml``/``.yml``) or JSON (``.json``) config file into a dict.
+
+    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the file for
+    one that does not parse, is not text, or does not hold a mapping.
+    """
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"config file {str(p)!r} does not exist")
-    text = p.read_text()
-    if p.suffix.lower() == ".json":
-        d = json.loads(text)
-    elif p.suffix.lower() in (".yaml", ".yml"):
+        raise FileNotFoundError(f"config file {str(p)!r} does not exist (or is not a file)")
+    suffix = p.suffix.lower()
+    if suffix not in (".json", ".yaml", ".yml"):
+        raise ValueError(f"config file {str(p)!r}: use a .yaml, .yml or .json file")
+    if p.stat().st_size > _MAX_CONFIG_BYTES:
+        raise ValueError(f"config file {str(p)!r} is larger than "
+                         f"{_MAX_CONFIG_BYTES // 2**20} MiB: not a config")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"config file {str(p)!r} is not UTF-8 text ({e.reason} at byte "
+                         f"{e.start})") from None
+    if suffix == ".json":
+        try:
+            d = json.loads(text)
+        except (ValueError, RecursionError) as e:
+            raise ValueError(f"config file {str(p)!r} is not valid JSON: {e}") from None
+    else:
         import yaml
 
-        d = yaml.safe_load(text) or {}
-    else:
-        raise ValueError(f"config file {str(p)!r}: use a .yaml, .yml or .json file")
+        try:
+            d = yaml.safe_load(text)
+        except (yaml.YAMLError, RecursionError) as e:
+            mark = getattr(e, "problem_mark", None)
+            why = (f"{e.problem} (line {mark.line + 1}, column {mark.column + 1})"
+                   if mark is not None and getattr(e, "problem", None) else " ".join(
+                       str(e).split()))  # fmt: skip
+            raise ValueError(f"config file {str(p)!r} is not valid YAML: {why}") from None
+        d = {} if d is None else d
     if not isinstance(d, dict):
-        raise ValueError(f"config file {str(p)!r} must hold a mapping at the top level")
+        raise ValueError(f"config file {str(p)!r} must hold a mapping at the top level, got "
+                         f"{type(d).__name__}")
+    _check_size(d, str(p))
     return d
+
+
+#: Largest config file read, and most values in it (a YAML alias bomb expands without end).
+_MAX_CONFIG_BYTES = 1 << 20
+_MAX_CONFIG_NODES = 100_000
+
+
+def _check_size(d: Any, where: str) -> None:
+    todo, n = [d], 0
+    while todo:
+        v = todo.pop()
+        n += 1
+        if n > _MAX_CONFIG_NODES:
+            raise ValueError(f"config file {where!r} holds more than {_MAX_CONFIG_NODES} "
+                             "values (YAML aliases expanding?): not a config")
+        if isinstance(v, dict):
+            todo.extend(v.values())
+        elif isinstance(v, list):
+            todo.extend(v)
 
 
 def load_config(
@@ -667,6 +727,12 @@ class Progress:
 # Checkpoints
 # ---------------------------------------------------------------------------------------------
 
+#: Written into every checkpoint's ``manifest.json``.
+CHECKPOINT_FORMAT = "lattiq-checkpoint-v2"
+#: Weight names a checkpoint cannot use (the training state's own files).
+_RESERVED = {"state", "manifest"}
+_STEP_NAME = re.compile(r"step_\d{8}")
+
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -681,6 +747,14 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 def _cpu_state(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     # clone: safetensors refuses tensors that share storage (tied weights)
     return {k: v.detach().to("cpu").contiguous().clone() for k, v in state.items()}
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass
@@ -707,13 +781,27 @@ def save_checkpoint(
     """Write ``run_dir/checkpoints/step_<step>/`` atomically; call on every rank.
 
     The directory holds ``<name>.safetensors`` for each named state dict in ``weights``,
-    ``config.json`` and ``state.pt`` (``state`` plus every rank's RNG state and the step).
-    It is written under a temporary name and renamed into place; then
-    ``run_dir/checkpoints/latest`` is replaced to name it. Older checkpoints beyond ``keep``
-    are removed. Returns the checkpoint directory on rank 0, ``None`` elsewhere.
-    """
-    from safetensors.torch import save_file
+    ``config.json``, the training state (``state`` plus every rank's RNG state and the
+    step) as ``state.safetensors`` (its tensors) + ``state.json`` (the rest, see
+    :mod:`lattiq.models.state_io`; no pickle), and ``manifest.json`` with the size and
+    SHA-256 of every other file. It is written under a temporary name, flushed to disk
+    and renamed into place; then ``run_dir/checkpoints/latest`` is replaced to name it.
+    Older checkpoints beyond ``keep`` are removed. Returns the checkpoint directory on
+    rank 0, ``None`` elsewhere.
 
+    Raises
+    ------
+    OSError
+        If the checkpoint cannot be written (disk full, read-only); the temporary
+        directory is removed and the previous checkpoint is left as it was.
+    """
+    from safetensors.torch import save
+
+    from .state_io import state_to_bytes
+
+    bad = _RESERVED & set(weights)
+    if bad:
+        raise ValueError(f"weights cannot be named {sorted(bad)}: those names are reserved")
     info = info or DistInfo()
     rng = get_rng_state()
     if info.distributed:
@@ -726,33 +814,50 @@ def save_checkpoint(
     out = None
     if info.is_main:
         root = Path(run_dir) / "checkpoints"
-        root.mkdir(parents=True, exist_ok=True)
         name = f"step_{step:08d}"
         final = root / name
         tmp = root / f".{name}.tmp-{os.getpid()}"
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        tmp.mkdir()
-        for wname, sd in weights.items():
-            meta = {"step": str(step), "name": wname}
-            save_file(_cpu_state(sd), str(tmp / f"{wname}.safetensors"), metadata=meta)
         cfg = config if isinstance(config, dict) else config_to_dict(config)
-        (tmp / "config.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
         full_state = {"step": int(step), "world_size": info.world_size, "rng": rngs}
         full_state.update(state or {})
-        torch.save(full_state, tmp / "state.pt")
-        for f in tmp.iterdir():
-            with open(f, "rb") as fh:
-                os.fsync(fh.fileno())
-        if final.exists():
-            old = root / f".{name}.old-{os.getpid()}"
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, final)
-        _atomic_write_bytes(root / "latest", (name + "\n").encode())
-        steps = sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("step_"))
+        files = {f"{w}.safetensors": save(_cpu_state(sd), {"step": str(step), "name": w})
+                 for w, sd in weights.items()}  # fmt: skip
+        files["config.json"] = (json.dumps(cfg, indent=2, sort_keys=True) + "\n").encode()
+        files["state.safetensors"], files["state.json"] = state_to_bytes(full_state)
+        manifest = {"format": CHECKPOINT_FORMAT, "step": int(step), "files": {
+            f: {"bytes": len(b), "sha256": hashlib.sha256(b).hexdigest()}
+            for f, b in sorted(files.items())}}  # fmt: skip
+        files["manifest.json"] = (json.dumps(manifest, indent=2) + "\n").encode()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            if tmp.exists():
+                shutil.rmtree(tmp)
+            tmp.mkdir()
+            for f, data in files.items():
+                with open(tmp / f, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            _fsync_dir(tmp)
+            if final.exists():
+                old = root / f".{name}.old-{os.getpid()}"
+                os.replace(final, old)
+                os.replace(tmp, final)
+                shutil.rmtree(old)
+            else:
+                os.replace(tmp, final)
+            _fsync_dir(root)
+            _atomic_write_bytes(root / "latest", (name + "\n").encode())
+        except OSError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            latest = root / "latest"
+            prev = latest.read_text().strip() if latest.is_file() else "none"
+            err = type(e)(f"could not write checkpoint {final}: {e.strerror or e}; the "
+                          f"previous checkpoint ({prev}) is left as it was")
+            err.errno = e.errno
+            raise err from None
+        steps = sorted(p for p in root.iterdir()
+                       if p.is_dir() and _STEP_NAME.fullmatch(p.name))  # fmt: skip
         for p in steps[: max(0, len(steps) - keep)]:
             if p != final:
                 shutil.rmtree(p, ignore_errors=True)
@@ -762,21 +867,119 @@ def save_checkpoint(
 
 
 def find_checkpoint(path: str | os.PathLike) -> Path:
-    """Resolve a run directory, its ``checkpoints/`` folder or a checkpoint directory."""
+    """Resolve a run directory, its ``checkpoints/`` folder or a checkpoint directory.
+
+    In a ``checkpoints/`` folder, ``latest`` names the checkpoint; without it (a run killed
+    between renaming its first checkpoint into place and writing ``latest``) the newest
+    ``step_*`` directory is used: a directory of that name is complete, since checkpoints
+    are renamed into place only once fully written.
+    """
     p = Path(path)
     for root in (p / "checkpoints", p):
         latest = root / "latest"
+        if not latest.is_file() and root.name == "checkpoints" and root.is_dir():
+            done = sorted(d for d in root.iterdir() if _STEP_NAME.fullmatch(d.name)
+                          and d.is_dir() and (d / "config.json").is_file())  # fmt: skip
+            if done:
+                return done[-1]
         if latest.is_file():
-            target = root / latest.read_text().strip()
+            name = latest.read_text(errors="replace").strip()
+            if not _STEP_NAME.fullmatch(name):
+                raise ValueError(f"{latest} should name a checkpoint (step_NNNNNNNN), it holds "
+                                 f"{name[:60]!r}")
+            target = root / name
             if not target.is_dir():
                 raise FileNotFoundError(f"{latest} names {target}, which does not exist")
             return target
-    if (p / "state.pt").is_file() or (p / "config.json").is_file():
+    if any((p / f).is_file() for f in ("manifest.json", "config.json", "state.pt")):
         return p
     raise FileNotFoundError(
         f"no checkpoint at {str(p)!r}: expected a run directory with checkpoints/latest, "
         "or a checkpoint directory holding config.json and *.safetensors"
     )
+
+
+class _CheckpointFiles:
+    """Reads the files of one checkpoint directory, each checked against its manifest."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.manifest: dict | None = None
+        m = path / "manifest.json"
+        if m.is_file():
+            self.manifest = self._json(m.read_bytes(), m)
+            files = self.manifest.get("files") if isinstance(self.manifest, dict) else None
+            if (self.manifest.get("format") != CHECKPOINT_FORMAT or not isinstance(files, dict)
+                    or not all(isinstance(v, dict) for v in files.values())):
+                raise ValueError(f"{m} is not a {CHECKPOINT_FORMAT} manifest")
+        elif (path / "state.json").is_file():
+            raise ValueError(f"checkpoint {path} has state.json but no manifest.json: it is "
+                             "incomplete or was altered")
+
+    @staticmethod
+    def _json(data: bytes, where: Path) -> Any:
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError) as e:
+            raise ValueError(f"{where} is not valid JSON ({e})") from None
+
+    def names(self) -> list[str]:
+        if self.manifest is not None:
+            return sorted(self.manifest["files"])
+        return sorted(f.name for f in self.path.iterdir() if f.is_file())
+
+    def read(self, name: str) -> bytes:
+        p = self.path / name
+        if self.manifest is not None and name not in self.manifest["files"]:
+            raise ValueError(f"{p} is not listed in the checkpoint's manifest.json")
+        try:
+            data = p.read_bytes()
+        except FileNotFoundError:
+            raise FileNotFoundError(f"checkpoint file {p} is missing") from None
+        if self.manifest is not None:
+            want = self.manifest["files"][name]
+            if len(data) != want.get("bytes") or hashlib.sha256(data).hexdigest() != want.get(
+                    "sha256"):
+                raise ValueError(
+                    f"checkpoint file {p} is corrupt or truncated: {len(data)} bytes whose "
+                    f"SHA-256 does not match manifest.json ({want.get('bytes')} bytes "
+                    "expected)"
+                )
+        return data
+
+    def json(self, name: str) -> Any:
+        return self._json(self.read(name), self.path / name)
+
+    def tensors(self, name: str, device: str) -> dict[str, torch.Tensor]:
+        from safetensors.torch import load
+
+        data = self.read(name)
+        try:
+            sd = load(data)
+        except Exception as e:  # safetensors raises its own error type for a malformed file
+            raise ValueError(f"{self.path / name} is not a valid safetensors file ({e})"
+                             ) from None
+        return {k: v.to(device) for k, v in sd.items()} if device != "cpu" else sd
+
+    @property
+    def step(self) -> int:
+        if self.manifest is not None and type(self.manifest.get("step")) is int:
+            return self.manifest["step"]
+        m = re.fullmatch(r"step_(\d{8})", self.path.name)
+        return int(m.group(1)) if m else -1
+
+
+def read_checkpoint_config(path: str | os.PathLike) -> tuple[Path, int, dict]:
+    """``(checkpoint directory, step, config)`` of the latest checkpoint at ``path``.
+
+    Reads only ``latest``, ``manifest.json`` and ``config.json`` (checked against the
+    manifest): nothing else in the directory is opened.
+    """
+    files = _CheckpointFiles(find_checkpoint(path))
+    config = files.json("config.json") if "config.json" in files.names() else {}
+    if not isinstance(config, dict):
+        raise ValueError(f"{files.path / 'config.json'} must hold a JSON object")
+    return files.path, files.step, config
 
 
 def load_checkpoint(
@@ -786,26 +989,57 @@ def load_checkpoint(
     with_state: bool = True,
     restore_rng: bool = False,
     map_location: str | torch.device = "cpu",
+    check: Callable[[dict, int, Path], None] | None = None,
 ) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`.
 
     ``path`` may be the run directory, its ``checkpoints/`` folder, or one checkpoint
-    directory. With ``restore_rng`` this rank's RNG state is restored (when the world size is
-    the one it was saved with).
+    directory. Its config is read first and handed to ``check(config, step, directory)``,
+    which may raise to refuse the checkpoint before any other file is read. Every file is checked
+    against ``manifest.json`` (size and SHA-256) before it is parsed. With
+    ``restore_rng`` this rank's RNG state is restored (when the world size is the one it
+    was saved with).
+
+    Checkpoints of an older format that kept the training state in ``state.pt`` (a
+    pickle) still give their weights (``with_state=False``); their state is refused, never
+    unpickled.
+
+    Raises
+    ------
+    FileNotFoundError
+        No checkpoint at ``path``, or one of its files is missing.
+    ValueError
+        A file is corrupt, truncated or malformed; the checkpoint is in the old pickle
+        format and ``with_state`` was asked for; or ``check`` refused it.
     """
-    from safetensors.torch import load_file
+    from .state_io import unpack_state
 
     info = info or DistInfo()
-    ck = find_checkpoint(path)
-    config = json.loads((ck / "config.json").read_text()) if (ck / "config.json").is_file() else {}
-    weights = {
-        f.name[: -len(".safetensors")]: load_file(str(f), device=str(map_location))
-        for f in sorted(ck.glob("*.safetensors"))
-    }
+    ck, step, config = read_checkpoint_config(path)
+    if check is not None:
+        check(config, step, ck)
+    files = _CheckpointFiles(ck)
     state: dict = {}
-    if with_state and (ck / "state.pt").is_file():
-        state = torch.load(ck / "state.pt", map_location=map_location, weights_only=False)
-    step = int(state.get("step", -1))
+    if with_state:
+        if files.manifest is None or "state.json" not in files.names():
+            old = " (state.pt, a pickle file, which lattiq does not read)" if (
+                ck / "state.pt").exists() else ""
+            raise ValueError(
+                f"checkpoint {ck} has no training state in this version's format{old}: it "
+                "cannot be resumed. Its weights can still be evaluated; to train, start a "
+                "new run (--overwrite, or another --out)"
+            )
+        where = f"training state of {ck}"
+        state = unpack_state(files.json("state.json"),
+                             files.tensors("state.safetensors", "cpu"), where)
+        if not isinstance(state, dict) or type(state.get("step")) is not int:
+            raise ValueError(f"{where}: malformed (no step)")
+        step = state["step"]
+    weights = {
+        f[: -len(".safetensors")]: files.tensors(f, str(map_location))
+        for f in files.names()
+        if f.endswith(".safetensors") and f[: -len(".safetensors")] not in _RESERVED
+    }
     if restore_rng and state:
         rngs = state.get("rng") or []
         if state.get("world_size") == info.world_size and len(rngs) > info.rank:
@@ -817,6 +1051,94 @@ def load_checkpoint(
                 file=sys.stderr,
             )
     return Checkpoint(path=ck, step=step, config=config, weights=weights, state=state)
+
+
+def estimate_checkpoint_bytes(modules: Iterable[nn.Module | None],
+                              optimizers: Iterable[Any] = ()) -> int:
+    """Rough size of a checkpoint: the modules' state dicts (list a module twice for its
+    EMA copy) plus two float32 slots per optimized parameter (Adam's moments)."""
+    n = 0
+    for m in modules:
+        if m is not None:
+            n += sum(t.numel() * t.element_size() for t in m.state_dict().values())
+    for opt in optimizers:
+        if opt is not None:
+            n += sum(8 * p.numel() for g in opt.param_groups for p in g["params"])
+    return n
+
+
+def resume_check(cfg: Any, mutable: Iterable[str], key: str = "config"
+                 ) -> Callable[[dict, int, Path], None]:
+    """A ``check`` for :func:`load_checkpoint`: the saved ``config[key]`` must equal ``cfg``
+    except for the keys in ``mutable`` and ``steps``, which may grow (to extend a run) but
+    not fall below the checkpoint's step."""
+    allowed = set(mutable) | {"steps"}
+    now = config_to_dict(cfg)
+
+    def check(saved: dict, step: int, path: Path) -> None:
+        diff = [d for d in config_diff(saved.get(key, {}), now)
+                if d.split(":")[0] not in allowed]  # fmt: skip
+        if diff:
+            raise ValueError(f"cannot resume {path}: its config differs (saved -> now):\n  "
+                             + "\n  ".join(diff))
+        if now.get("steps", step) < step:
+            raise ValueError(f"cannot resume {path} with steps={now['steps']}: the run is "
+                             f"already at step {step}, past it (--set steps=N with N >= {step})")
+
+    return check
+
+
+def run_config(
+    base: Any,
+    path: str | os.PathLike | None,
+    overrides: Iterable[str],
+    *,
+    out_dir: str | None = None,
+    resume: bool = False,
+    from_run: bool = True,
+    key: str = "config",
+) -> Any:
+    """The config a training command runs with.
+
+    A new run: ``base``, then the file at ``path``, then the ``key=value`` overrides, then
+    ``out_dir``. With ``resume`` and ``from_run``, the config saved in the run directory's
+    latest checkpoint replaces ``base`` (read without opening any other file of the run),
+    so ``--resume`` alone continues the run as it was, and overrides change only what
+    they name (``--set steps=N`` extends it; :func:`resume_check` then refuses changes a
+    resume cannot honour).
+    """
+    overrides = list(overrides)
+    cfg = load_config(base, path, overrides)
+    if out_dir:
+        cfg = dataclasses.replace(cfg, out_dir=out_dir)
+    if not (resume and from_run):
+        return cfg
+    run_dir = cfg.out_dir
+    ck, _, saved = read_checkpoint_config(run_dir)
+    saved_cfg = saved.get(key)
+    if not isinstance(saved_cfg, dict):
+        raise ValueError(f"{ck / 'config.json'} holds no training config to resume from")
+    try:
+        base = merge_config(base, saved_cfg)
+    except ValueError as e:
+        raise ValueError(f"the config saved in {ck} does not fit this version: {e}") from None
+    cfg = load_config(base, path, overrides)
+    return dataclasses.replace(cfg, out_dir=str(run_dir))
+
+
+def restore_lr_scheduler(sched: torch.optim.lr_scheduler.LambdaLR, state: Mapping) -> None:
+    """Load a ``LambdaLR`` state and set the learning rates from *this* scheduler's lambdas.
+
+    A resumed run with the same schedule gets exactly the rates it had; a run whose
+    ``steps`` grew continues on the schedule rebuilt for the new total, from the step it
+    had reached.
+    """
+    sched.load_state_dict(state)
+    s = sched.last_epoch
+    lrs = [base * fn(s) for base, fn in zip(sched.base_lrs, sched.lr_lambdas, strict=True)]
+    for g, lr in zip(sched.optimizer.param_groups, lrs, strict=True):
+        g["lr"] = lr
+    sched._last_lr = list(lrs)
 
 
 # ---------------------------------------------------------------------------------------------

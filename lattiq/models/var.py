@@ -41,6 +41,10 @@ __all__ = [
     "var_preset",
 ]
 
+#: Most parameters a ``full`` softmax head may have (16 GiB in float32): above it, building
+#: the model is refused with the size instead of failing inside torch.
+FULL_HEAD_LIMIT = 1 << 32
+
 
 @dataclass
 class VARConfig:
@@ -129,6 +133,12 @@ class VARConfig:
         ):
             problems.append(f"head 'bits' is the BSQ head (code 'bsq-<d>', 2^d codewords); "
                             f"got code {self.code!r} with {self.codebook_size}")
+        elif self.head == "full" and self.codebook_size * (self.width + 1) > FULL_HEAD_LIMIT:
+            n = self.codebook_size * (self.width + 1)
+            problems.append(
+                f"a full softmax head over {self.codebook_size:.3g} codes at width {self.width} "
+                f"needs {n:.3g} parameters ({4 * n / 2**30:.3g} GiB in float32; the limit is "
+                f"{FULL_HEAD_LIMIT:.3g}): use head 'bits' for a bsq code or 'dit' for leech")
         if problems:
             raise ValueError("invalid VARConfig: " + "; ".join(problems))
 

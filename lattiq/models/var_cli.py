@@ -26,8 +26,9 @@ _CLS_HELP = "train the Fashion-MNIST classifier whose features eval-var measures
 
 def _add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", metavar="FILE", help="YAML or JSON config (partial is fine)")
-    p.add_argument("--preset", default="tiny",
-                   help="model preset: tiny, small, d12, d16, d20, d24, d30 (default tiny)")
+    p.add_argument("--preset",
+                   help="model preset: tiny, small, d12, d16, d20, d24, d30 (default tiny; with "
+                        "--resume the run directory's saved config is the base instead)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key, e.g. --set model.head=dit --set steps=200")
     p.add_argument("--tokenizer", metavar="DIR", help="multi-scale tokenizer run directory")
@@ -36,7 +37,12 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "(otherwise a tokenizer that differs from the config is refused)")
     p.add_argument("--out", metavar="DIR", help="run directory (overrides out_dir)")
     p.add_argument("--resume", action="store_true",
-                   help="continue the run in the run directory from its latest checkpoint")
+                   help="continue the run in the run directory from its latest checkpoint; its "
+                        "saved config is used, --set changes only what it names (--set steps=N "
+                        "extends it)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="delete the checkpoints, log and samples of a run already in the run "
+                        "directory and start again (without it, such a directory is refused)")
     p.add_argument("--stop-at", type=int, metavar="STEP",
                    help="save a checkpoint and stop once STEP steps are done (resume later)")
     p.add_argument("--print-config", action="store_true", help="print the resolved config, exit")
@@ -81,6 +87,9 @@ def _add_eval_arguments(p: argparse.ArgumentParser) -> None:
                         "FID / IS with an Inception network from --inception")
     p.add_argument("--classifier", metavar="FILE",
                    help="classifier weights made by `lattiq fmnist-classifier`")
+    p.add_argument("--allow-weak-classifier", action="store_true",
+                   help="measure with a classifier whose stored test accuracy is below 80%% "
+                        "(refused otherwise)")
     p.add_argument("--inception", metavar="FILE", help="FID Inception-v3 weights (imagenet)")
     p.add_argument("--data", help="reference dataset (default: the generator's training data)")
     p.add_argument("--data-root", help="dataset directory override")
@@ -102,6 +111,7 @@ def _add_classifier_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fit", default="pad", choices=("pad", "resize"))
     p.add_argument("--root", help="Fashion-MNIST directory override")
     p.add_argument("--limit", type=int, help="train on the first N images only")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")

@@ -114,6 +114,36 @@ def test_lpips_file_errors(tmp_path, lpips_files):
         )
 
 
+class _Payload:
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return (os.mkdir, (self.marker,))
+
+
+@pytest.mark.parametrize("kind", ["pickle-payload", "truncated", "garbage-safetensors"])
+def test_hostile_or_broken_weight_files_are_value_errors(tmp_path, kind):
+    from lattiq.models.losses.lpips import read_state_dict
+
+    marker = tmp_path / "payload-ran"
+    if kind == "pickle-payload":
+        p = tmp_path / "w.pth"
+        torch.save({"a": torch.zeros(2), "b": _Payload(marker)}, p)
+    elif kind == "truncated":
+        p = tmp_path / "w.pth"
+        torch.save(vgg16_state(), p)
+        p.write_bytes(p.read_bytes()[:5000])
+    else:
+        p = tmp_path / "w.safetensors"
+        p.write_bytes(b"\xff" * 64)
+    with pytest.raises(ValueError, match=r"VGG file .*w\.(pth|safetensors)' cannot be read"):
+        read_state_dict(p, "VGG")
+    assert not marker.exists(), "the pickle payload ran"
+
+
 def test_lpips_reads_safetensors(tmp_path):
     from safetensors.torch import save_file
 

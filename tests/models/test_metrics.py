@@ -130,6 +130,36 @@ def test_codebook_usage():
     assert bits_per_pixel(64, 2**18, 32) == pytest.approx(64 * 18 / 1024)
 
 
+@settings(max_examples=60, deadline=None)
+@given(size=st.integers(1, 300), batches=st.lists(st.integers(0, 50), max_size=5),
+       seed=st.integers(0, 2**31))
+def test_sparse_usage_counts_match_dense(size, batches, seed):
+    g = torch.Generator().manual_seed(seed)
+    dense, sparse = CodebookUsage(size), CodebookUsage(size, dense_limit=0)
+    assert dense.dense and not sparse.dense and sparse.counts is None
+    for n in batches:
+        idx = torch.randint(0, size, (n,), generator=g)
+        dense.update(idx)
+        sparse.update([idx[: n // 2], idx[n // 2 :]])
+    assert torch.equal(dense.used_counts(), sparse.used_counts())
+    a, b = dense.summary(), sparse.summary()
+    assert a.keys() == b.keys()
+    for k in a:
+        assert a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])), k
+
+
+def test_usage_of_an_astronomical_codebook_is_bounded():
+    u = CodebookUsage(2**62)
+    assert not u.dense
+    u.update(torch.tensor([2**62 - 1, 5, 5, 2**40]))
+    s = u.summary()
+    assert s["used_codes"] == 3 and s["tokens"] == 4 and s["usage_fraction"] == 3 / 2**62
+    with pytest.raises(ValueError, match="counted sparsely"):
+        u.merge_counts(torch.zeros(3))
+    with pytest.raises(ValueError, match=r"\[0, 4611686018427387904\)"):
+        u.update(torch.tensor([-1]))
+
+
 # --- FID Inception ------------------------------------------------------------------------
 
 

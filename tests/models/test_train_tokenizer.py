@@ -85,7 +85,9 @@ def test_three_step_smoke(combo, tmp_path, weight_files):
         assert log[-1]["aux"] != 0.0
     ck = run / "checkpoints" / "step_00000003"
     names = {p.name for p in ck.iterdir()}
-    assert {"model.safetensors", "ema.safetensors", "config.json", "state.pt"} <= names
+    assert {"model.safetensors", "ema.safetensors", "config.json", "state.json",
+            "state.safetensors", "manifest.json"} <= names
+    assert not any(n.endswith((".pt", ".pth", ".pkl")) for n in names)  # no pickle
     assert ("disc.safetensors" in names) == ("adv" in combo or "all" in combo)
     assert (run / "images" / "step_00000003.png").is_file()
     model = Tokenizer.from_checkpoint(run)  # rebuilt from the saved config alone

@@ -11,6 +11,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from lattiq.models import trainutil as tu
+
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 import var_fixtures as vf  # noqa: E402
@@ -96,11 +98,48 @@ def test_resume_is_exact(env):
         wa, wb = _weights(a, name), _weights(b, name)
         for k in wa:
             assert torch.equal(wa[k], wb[k]), (name, k)
-    sa = torch.load(a / "checkpoints" / "step_00000004" / "state.pt", weights_only=False)
-    sb = torch.load(b / "checkpoints" / "step_00000004" / "state.pt", weights_only=False)
+    sa = tu.load_checkpoint(a / "checkpoints" / "step_00000004").state
+    sb = tu.load_checkpoint(b / "checkpoints" / "step_00000004").state
     qa = sa["optimizer"]["matrix"]["state"]
     qb = sb["optimizer"]["matrix"]["state"]
     assert all(torch.equal(qa[i]["Q"], qb[i]["Q"]) for i in qa)
+
+
+def test_resume_alone_extension_and_overwrite_refusal(env):
+    from lattiq.models.train_var import main
+
+    extra = ("--set", "steps=4", "--set", "model.class_drop=0.5", "--set", "schedule=standard",
+             "--set", "warmup_steps=0")
+    a, b = env["root"] / "alone_a", env["root"] / "alone_b"
+    assert main(_args(env, _bsq(env), a, *extra)) == 0
+    assert main(_args(env, _bsq(env), b, *extra, "--set", "steps=2")) == 0
+    with pytest.raises(ValueError, match="--resume to continue it, or --overwrite"):
+        main(_args(env, _bsq(env), b, *extra))
+    # --resume with nothing else: the run's own config; --set steps=4 extends it
+    assert main(["--out", str(b), "--resume", "--set", "steps=4", "--no-progress"]) == 0
+    log_a = [json.loads(x) for x in (a / "log.jsonl").read_text().splitlines()]
+    log_b = [json.loads(x) for x in (b / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log_b] == [1, 2, 3, 4]
+    # the extended steps run on the 4-step schedule: the rates a 4-step run had there
+    assert [r["lr_factor"] for r in log_b[2:]] == [r["lr_factor"] for r in log_a[2:]]
+    assert log_b[1]["lr_factor"] != log_a[1]["lr_factor"]
+    assert not (b / "run.lock").exists()
+    assert main(_args(env, _bsq(env), b, *extra, "--overwrite")) == 0
+    for name in ("model", "ema"):  # started again from scratch: the same as run a
+        wa, wb = _weights(a, name), _weights(b, name)
+        assert all(torch.equal(wa[k], wb[k]) for k in wa), name
+
+
+def test_unwritable_token_cache_is_refused_before_encoding(env, capsys):
+    from lattiq.models.train_var import main
+
+    blocker = env["root"] / "a-file"
+    blocker.write_text("x")
+    out = env["root"] / "cache_refused"
+    with pytest.raises(NotADirectoryError, match="cannot write to directory .*a-file/cache"):
+        main(_args(env, _bsq(env), out, "--set", f"data.cache_dir={blocker / 'cache'}"))
+    assert "encoding" not in capsys.readouterr().err
+    assert not (out / "run.lock").exists()
 
 
 def test_resume_refuses_changed_config(env):
@@ -170,3 +209,23 @@ def test_data_fit_and_single_scale_tokenizer_refused(env):
                                         quantizer={"code": "leech"}))
     with pytest.raises(ValueError, match="single-scale"):
         tokenizer_contract(single)
+
+
+def test_token_cache_keeps_indices_beyond_int32_exactly(env):
+    from lattiq.models.token_cache import ensure_token_cache
+    from lattiq.models.tokenizer import Tokenizer
+
+    tok_dir = vf.make_tokenizer_checkpoint(env["root"] / "tok_bsq40", code="bsq-40")
+    cache = ensure_token_cache(tok_dir, env["root"] / "cache40", root=str(env["fm"]), limit=8)
+    tok = Tokenizer.from_checkpoint(str(tok_dir)).eval()
+    want = tok.encode(torch.stack(_fmnist_images(env, 8))).indices
+    assert int(want[-1].max()) >= 2**31  # the case int32 would wrap
+    for got, w in zip(cache.indices, want, strict=True):
+        assert got.dtype == torch.int64 and torch.equal(got, w.long())
+
+
+def _fmnist_images(env, n):
+    from lattiq.models.token_cache import load_images
+
+    ds = load_images("fashion-mnist", "train", 32, 1, "pad", str(env["fm"]))
+    return [ds[i]["image"] for i in range(n)]

@@ -243,3 +243,16 @@ def test_embedding_norms_against_hand_computation():
     assert abs(got["content"] - float(content)) < 1e-9
     assert abs(got["position"] - float(pos)) < 1e-9
     assert abs(got["ratio"] - float(content / pos)) < 1e-9
+
+
+def test_a_full_head_over_an_astronomical_codebook_is_refused_with_its_size():
+    from lattiq.models.var import VAR, var_preset
+
+    cfg = var_preset("tiny", code="bsq-62", code_dim=62, codebook_size=2**62,
+                     scales=[[1, 1], [2, 2]], head="full")
+    with pytest.raises(ValueError, match=r"full softmax head over 4\.61e\+18 codes .* use "
+                                         r"head 'bits'"):
+        VAR(cfg)
+    bits = VAR(var_preset("tiny", code="bsq-62", code_dim=62, codebook_size=2**62,
+                          scales=[[1, 1], [2, 2]], head="bits"))
+    assert sum(p.numel() for p in bits.parameters()) < 10**7

@@ -114,9 +114,12 @@ def test_eval_fmnist_protocol(trained, capsys):
     out = trained["root"] / "eval"
     rc = main([str(trained["run"]), "--classifier", str(trained["cls"]), "--per-class", "1",
                "--knn", "2", "--sweep-guidance", "1,3", "--sweep-top-k", "0,20", "--out",
-               str(out), "--json"])
+               str(out), "--json", "--allow-weak-classifier"])  # 200 training images: weak
     assert rc == 0
-    rep = json.loads(capsys.readouterr().out)
+    cap = capsys.readouterr()
+    assert "below 80%" in cap.err and "--allow-weak-classifier" in cap.err
+    rep = json.loads(cap.out)
+    assert rep["classifier"]["recipe"]["test_accuracy"] < 0.8
     assert rep["metric_space"].startswith("Fashion-MNIST classifier features")
     assert [(r["guidance"], r["top_k"]) for r in rep["rows"]] == [(1.0, 0), (1.0, 20),
                                                                    (3.0, 0), (3.0, 20)]
@@ -128,6 +131,78 @@ def test_eval_fmnist_protocol(trained, capsys):
     assert (out / "grid_g3.0_k20.png").is_file()
     with pytest.raises(ValueError, match="--classifier"):
         main([str(trained["run"])])
+
+
+def _with_recipe(src: Path, dst: Path, **changes) -> Path:
+    """A copy of a classifier file with its stored recipe changed (``None`` deletes a key)."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    with safe_open(str(src), framework="pt") as fh:
+        meta = json.loads(fh.metadata()["lattiq_classifier"])
+    for k, v in changes.items():
+        if v is None:
+            meta.pop(k, None)
+        else:
+            meta[k] = v
+    save_file(load_file(str(src)), str(dst), metadata={"lattiq_classifier": json.dumps(meta)})
+    return dst
+
+
+def test_eval_refuses_weak_and_unknown_classifiers(trained):
+    from lattiq.models.eval_var import main
+    from lattiq.models.fmnist_classifier import MIN_ACCURACY, load_classifier
+
+    acc = load_classifier(trained["cls"])[1]["test_accuracy"]
+    assert acc < MIN_ACCURACY  # the fixture's classifier saw 200 images
+    args = [str(trained["run"]), "--per-class", "1", "--knn", "2"]
+    with pytest.raises(ValueError, match=rf"test accuracy {acc:.1%} \(trained on 200 images\)"
+                                         r", below 80%.*--allow-weak-classifier"):
+        main([*args, "--classifier", str(trained["cls"])])
+    good = _with_recipe(trained["cls"], trained["root"] / "good.safetensors",
+                        test_accuracy=0.85)
+    assert main([*args, "--classifier", str(good)]) == 0
+    old = _with_recipe(trained["cls"], trained["root"] / "old.safetensors", test_accuracy=None,
+                       train_images=None)
+    for extra in ([], ["--allow-weak-classifier"]):
+        with pytest.raises(ValueError, match=r"stores no test accuracy .* retrain it with "
+                                             r"`lattiq fmnist-classifier --out .*old"):
+            main([*args, "--classifier", str(old), *extra])
+
+
+def test_classifier_command_checks_its_arguments_and_output_first(trained, tmp_path):
+    from lattiq.models.fmnist_classifier import main as cls_main
+
+    with pytest.raises(ValueError, match="limit must be at least 1 image, got 0"):
+        cls_main(["--out", str(tmp_path / "c.safetensors"), "--limit", "0"])
+    before = trained["cls"].read_bytes()
+    with pytest.raises(ValueError, match="already exists; pass --overwrite"):
+        cls_main(["--out", str(trained["cls"]), "--root", str(trained["fm"])])
+    assert trained["cls"].read_bytes() == before
+    with pytest.raises(ValueError, match="is a directory"):
+        cls_main(["--out", str(tmp_path), "--root", str(trained["fm"])])
+    copy = tmp_path / "copy.safetensors"
+    copy.write_bytes(before)
+    assert cls_main(["--out", str(copy), "--root", str(trained["fm"]), "--epochs", "1",
+                     "--limit", "32", "--overwrite"]) == 0  # fmt: skip
+    from lattiq.models.fmnist_classifier import load_classifier
+
+    meta = load_classifier(copy)[1]
+    assert meta["train_images"] == 32 and meta["test_images"] == 40 and meta["epochs"] == 1
+
+
+def test_unwritable_outputs_are_refused_before_the_work(trained, tmp_path, capsys):
+    from lattiq.models.eval_var import main as eval_main
+    from lattiq.models.sample import main as sample_main
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(NotADirectoryError, match="cannot write to directory .*a-file/out"):
+        eval_main([str(trained["run"]), "--classifier", str(trained["cls"]), "--out",
+                   str(blocker / "out")])  # fmt: skip
+    with pytest.raises(NotADirectoryError, match="cannot write to directory"):
+        sample_main([str(trained["run"]), "--out", str(blocker / "out")])
+    assert capsys.readouterr().err == ""  # nothing was loaded or generated first
 
 
 def _photo_folder(trained):

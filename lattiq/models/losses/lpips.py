@@ -44,12 +44,17 @@ def read_state_dict(path: str | os.PathLike, what: str = "weights") -> dict[str,
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"{what} file {str(p)!r} does not exist")
-    if p.suffix == ".safetensors":
-        from safetensors.torch import load_file
+    try:
+        if p.suffix == ".safetensors":
+            from safetensors.torch import load_file
 
-        sd = load_file(str(p))
-    else:
-        sd = torch.load(p, map_location="cpu", weights_only=True)
+            sd = load_file(str(p))
+        else:  # weights_only: tensors and plain containers; any other object is refused
+            sd = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as e:  # pickle, zip and safetensors errors alike: a file we cannot use
+        first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+        raise ValueError(f"{what} file {str(p)!r} cannot be read as weights ({first})"
+                         ) from None
     if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
         sd = sd["state_dict"]
     if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
