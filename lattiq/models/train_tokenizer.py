@@ -366,9 +366,9 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
                 **health,
             )  # fmt: skip
             window, t_last, n_last = {}, now, step
+            usage = CodebookUsage(model.codebook_size)
         elif health:
             log.log(step=step, **health)
-            usage = CodebookUsage(model.codebook_size)
         if dist.is_main and (step % cfg.image_every == 0 or step == stop):
             model.eval()
             with torch.no_grad(), ema.swapped_in(model), torch.autocast(**autocast):
