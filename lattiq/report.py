@@ -37,8 +37,6 @@ import traceback
 from contextlib import contextmanager
 from fractions import Fraction
 
-import numpy as np
-
 __all__ = ["REPORT_CODES", "REPORT_LATTICES", "register", "run_report"]
 
 #: Lattices in the report (besides the registry's built-ins).
@@ -107,6 +105,8 @@ class _Progress:
 
 def _plain(v):
     """JSON-friendly version of numbers from numpy, sympy and fractions."""
+    import numpy as np
+
     if v is None or isinstance(v, (bool, str)):
         return v
     if isinstance(v, (int, np.integer)):
@@ -131,6 +131,8 @@ def _plain(v):
 
 
 def _fmt(v, digits: int = 6) -> str:
+    import numpy as np
+
     if v is None:
         return "–"
     if isinstance(v, bool):
@@ -148,6 +150,8 @@ def _fmt(v, digits: int = 6) -> str:
 
 def _key(t) -> str:
     """Display form of an inner product: exact fractions stay exact, -0.0 becomes 0."""
+    import numpy as np
+
     if isinstance(t, (int, np.integer, Fraction)):
         return str(Fraction(t))
     s = str(t)
