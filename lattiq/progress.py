@@ -9,7 +9,8 @@ evaluating, the report's entries) reports through :func:`progress`:
   when it ends — no carriage returns in log files;
 * nothing when ``enabled`` is false (the commands' ``--no-progress``).
 
-``LATTIQ_PROGRESS=bar|lines|off`` overrides the choice (tests use ``lines``).
+``LATTIQ_PROGRESS=bar|lines|off`` overrides the choice, and ``LATTIQ_PROGRESS_EVERY=S``
+sets the seconds between plain lines (default 15; tests use ``lines`` and 0).
 This module imports only the standard library (and tqdm when a bar is drawn).
 """
 
@@ -59,7 +60,7 @@ class Bar:
     ``write``, ``close``; a context manager. The same calls work in every mode."""
 
     def __init__(self, total: int | None, desc: str, unit: str, initial: int, mode: str,
-                 stream, every: float):
+                 stream, every: float, leave: bool = True):
         self.total = None if total is None else int(total)
         self.desc = desc
         self.unit = unit
@@ -81,7 +82,7 @@ class Bar:
                 self.mode = "lines"
             else:
                 self._tqdm = tqdm(total=self.total, initial=self.n, desc=desc, unit=f" {unit}",
-                                  dynamic_ncols=True, file=stream, leave=True)
+                                  dynamic_ncols=True, file=stream, leave=leave)
 
     # -- the tqdm-like interface ------------------------------------------------------------
     def update(self, n: int = 1) -> None:
@@ -151,7 +152,8 @@ class Bar:
 
 
 def progress(total: int | None = None, *, desc: str = "", unit: str = "it", initial: int = 0,
-             enabled: bool = True, stream=None, every: float = 15.0) -> Bar:
+             enabled: bool = True, stream=None, every: float | None = None,
+             leave: bool = True) -> Bar:
     """A progress reporter over ``total`` units on ``stream`` (stderr).
 
     Parameters
@@ -166,11 +168,19 @@ def progress(total: int | None = None, *, desc: str = "", unit: str = "it", init
         ``False``: nothing is printed (``--no-progress``).
     stream : file, optional
         Default ``sys.stderr``.
-    every : float
-        Seconds between plain lines when ``stream`` is not a terminal.
+    every : float, optional
+        Seconds between plain lines when ``stream`` is not a terminal (default
+        ``$LATTIQ_PROGRESS_EVERY``, else 15).
+    leave : bool
+        Keep the finished bar on the terminal (``False`` for a bar inside another step).
     """
     stream = stream if stream is not None else sys.stderr
-    return Bar(total, desc, unit, initial, _mode(enabled, stream), stream, every)
+    if every is None:
+        try:
+            every = float(os.environ.get("LATTIQ_PROGRESS_EVERY", "15"))
+        except ValueError:
+            every = 15.0
+    return Bar(total, desc, unit, initial, _mode(enabled, stream), stream, every, leave)
 
 
 def track(iterable: Iterable, total: int | None = None, **kw: Any) -> Iterator:
