@@ -50,7 +50,10 @@ def test_lazy_package_names_and_submodules():
     import lattiq.lattices as L
     import lattiq.spherecodes as S
 
-    assert set(S.__all__) <= set(dir(S)) and set(L.__all__) <= set(dir(L))
+    for pkg in (L, S):
+        assert pkg.__all__ == sorted(pkg._EXPORTS) and set(pkg.__all__) <= set(dir(pkg))
+        for name in pkg.__all__:  # every lazy name resolves
+            assert getattr(pkg, name) is not None
     assert S.get_code("d4").size == 24 and L.get_lattice("e8").dim == 8
     assert S.bounds.levenshtein_bound(8, 0.5) == pytest.approx(240)
     with pytest.raises(AttributeError):

@@ -9,6 +9,12 @@ and the kernels load when a name is first used, so that the ``lattiq`` command s
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers and the API docs; at run time see __getattr__
+    from .golay import GolayCode, golay_code
+    from .lattice import CONTAINS_TOL, Lattice
+    from .registry import LATTICE_FAMILIES, get_lattice, list_lattices
 
 #: public name -> submodule that defines it
 _EXPORTS = {
@@ -21,7 +27,15 @@ _EXPORTS = {
     "list_lattices": "registry",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "CONTAINS_TOL",
+    "GolayCode",
+    "LATTICE_FAMILIES",
+    "Lattice",
+    "get_lattice",
+    "golay_code",
+    "list_lattices",
+]
 
 
 def __getattr__(name: str):

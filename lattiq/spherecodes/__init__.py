@@ -15,6 +15,27 @@ fast.
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers and the API docs; at run time see __getattr__
+    from .bounds import (
+        delsarte_lp_bound,
+        delta_min_upper_bound,
+        kabatiansky_levenshtein_bound,
+        levenshtein_bound,
+        rankin_bound,
+    )
+    from .code import ExactForm, SphericalCode
+    from .design import design_strength, design_strength_from_distribution
+    from .registry import CODE_FAMILIES, EXAMPLE_CODES, get_code, list_codes
+    from .usage import (
+        UsageStats,
+        bits_per_codeword,
+        entropy,
+        perplexity,
+        usage_histogram,
+        usage_stats,
+    )
 
 #: public name -> submodule that defines it
 _EXPORTS = {
@@ -39,7 +60,27 @@ _EXPORTS = {
     "usage_stats": "usage",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "CODE_FAMILIES",
+    "EXAMPLE_CODES",
+    "ExactForm",
+    "SphericalCode",
+    "UsageStats",
+    "bits_per_codeword",
+    "delsarte_lp_bound",
+    "delta_min_upper_bound",
+    "design_strength",
+    "design_strength_from_distribution",
+    "entropy",
+    "get_code",
+    "kabatiansky_levenshtein_bound",
+    "levenshtein_bound",
+    "list_codes",
+    "perplexity",
+    "rankin_bound",
+    "usage_histogram",
+    "usage_stats",
+]
 
 
 def __getattr__(name: str):
