@@ -117,6 +117,8 @@ class _Progress:
                 self.note(f"{label}: {dt:.1f}s")
 
     def close(self) -> None:
+        if self.bar.mode == "bar":
+            self.bar.set_description("report")
         self.bar.close()
 
 
