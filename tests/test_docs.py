@@ -151,17 +151,19 @@ def _fmnist_installed() -> bool:
 
 
 def _doc_files():
+    """Each page with command lines: without its slow lines (CI), and whole (``slow``)."""
     for f in FILES:
-        blocks = _lines(f.read_text())
-        if any(blocks):
-            marks = [pytest.mark.slow] if f.name in SLOW_FILES else []
-            yield pytest.param(f, id=f.name, marks=marks)
+        lines = [ln for block in _lines(f.read_text()) for ln in block]
+        if not lines:
+            continue
+        if f.name not in SLOW_FILES:
+            yield pytest.param(f, False, id=f.name)
+        if f.name in SLOW_FILES or any(re.search(p, ln) for p in SLOW for ln in lines):
+            yield pytest.param(f, True, id=f"{f.name}-all", marks=[pytest.mark.slow])
 
 
-@pytest.mark.parametrize("doc", list(_doc_files()))
-def test_command_lines_run(doc, tmp_path, request):
-    marks = request.config.getoption("-m", default="") or ""
-    slow = ("slow" in marks and "not slow" not in marks) or doc.name in SLOW_FILES
+@pytest.mark.parametrize("doc,slow", list(_doc_files()))
+def test_command_lines_run(doc, slow, tmp_path):
     if "fashion-mnist" in doc.read_text() and not _fmnist_installed():
         pytest.skip("Fashion-MNIST is not installed (scripts/setup.sh installs it)")
     _shim(tmp_path / "bin")
