@@ -1,8 +1,10 @@
-"""``lattiq bench [NAME] [-- ARGS]``: list or run the benchmark scripts under ``benchmarks/``.
+"""``lattiq bench [NAME [ARGS...]]``: list or run the benchmark scripts under ``benchmarks/``.
 
 Benchmarks live in the source tree (they are not part of the installed package); this
 command finds them beside the package in a source checkout and runs one in a subprocess with
-the current interpreter, passing any extra arguments through.
+the current interpreter. Everything after NAME goes to the script unchanged, options
+included: ``lattiq bench leech_nearest --n 4096``, and ``lattiq bench NAME --help`` prints
+the benchmark's own options.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ def _cmd(args) -> int:
         raise FileNotFoundError(
             f"no benchmarks found at {benchmark_dir()}; run lattiq from a source checkout"
         )
+    if not args.name and args.args:
+        raise ValueError(f"arguments {' '.join(args.args)!r} need a benchmark NAME before them")
     if not args.name:
         for name, path in benches.items():
             doc = (path.read_text().split('"""')[1].strip().splitlines() or [""])[0] \
@@ -44,7 +48,16 @@ def _cmd(args) -> int:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("bench", help="list or run the benchmarks under benchmarks/")
+    import argparse
+
+    p = subparsers.add_parser(
+        "bench",
+        help="list or run the benchmarks under benchmarks/",
+        description="List the benchmarks (no NAME) or run one. Every argument after NAME is "
+        "passed to the benchmark script: `lattiq bench leech_nearest --n 4096`; "
+        "`lattiq bench NAME --help` shows that benchmark's options.",
+    )
     p.add_argument("name", nargs="?", help="benchmark name (omit to list them)")
-    p.add_argument("args", nargs="*", help="arguments passed to the benchmark script")
-    p.set_defaults(func=_cmd)
+    p.add_argument("args", nargs=argparse.REMAINDER,
+                   help="arguments passed to the benchmark script (options included)")
+    p.set_defaults(func=_cmd, light=True)

@@ -1,5 +1,12 @@
 """The ``lattiq`` command. Each subcommand group lives beside its subpackage and registers
-itself here; torch-based commands import torch only when they run."""
+itself here.
+
+Start-up is kept short: the modules that register subcommands import only the standard
+library (argparse wiring), and each handler imports what it needs (numba, sympy, scipy,
+matplotlib, torch) when it runs, so ``lattiq --help``, ``--version`` and argument errors cost
+no more than the interpreter (a test checks the imports; ``benchmarks/bench_startup.py``
+measures the times).
+"""
 
 from __future__ import annotations
 
@@ -25,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lattiq",
         description="Dense lattices and spherical codes as exact, fast quantizers.",
     )
-    parser.add_argument("--version", action="version", version="lattiq 0.1.0")
+    from lattiq import __version__
+
+    parser.add_argument("--version", action="version", version=f"lattiq {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _COMMAND_MODULES:
         try:
@@ -44,6 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if not getattr(args, "light", False):
+        from lattiq import _jitnotice
+
+        if any(getattr(args, k, False) for k in ("json", "quiet", "no_progress")):
+            _jitnotice.set_enabled(False)
+        _jitnotice.watch_compiles()  # one line on stderr if numba compiles kernels first
     try:
         rc = args.func(args)
     except (ValueError, TypeError, OSError) as err:  # OSError: e.g. a full or read-only disk

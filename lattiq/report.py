@@ -37,8 +37,6 @@ import traceback
 from contextlib import contextmanager
 from fractions import Fraction
 
-import numpy as np
-
 __all__ = ["REPORT_CODES", "REPORT_LATTICES", "register", "run_report"]
 
 #: Lattices in the report (besides the registry's built-ins).
@@ -73,33 +71,55 @@ _QUICK_LATTICES = ("leech", "e8", "d4", "a2", "z8")
 _LP_MAX_BOUND = 1e8
 #: Largest code for which the report runs the generic design-strength computation.
 _GENERIC_DESIGN_MAX = 20_000
+#: What the report's numbers depend on: a change to any of these sources starts a new cache.
+_CACHE_DEPENDS_ON = ("lattiq.lattices", "lattiq.spherecodes", "lattiq.report")
 
 
 # --------------------------------------------------------------------------- progress
 
 
 class _Progress:
-    """Step-by-step messages on stderr, with the time of each step."""
+    """The report's progress on stderr: a bar over its steps (count, ETA) on a terminal,
+    one line per step otherwise, each slow step with its time (:mod:`lattiq.progress`)."""
 
-    def __init__(self, enabled: bool, stream=None):
+    def __init__(self, enabled: bool, total: int = 0, stream=None):
+        from lattiq.progress import progress
+
         self.enabled = enabled
-        self.stream = stream or sys.stderr
         self.t0 = time.perf_counter()
+        self.bar = progress(total, desc="report", unit="steps", enabled=enabled,
+                            stream=stream or sys.stderr)  # fmt: skip
 
     def note(self, msg: str) -> None:
         if self.enabled:
-            print(f"[{time.perf_counter() - self.t0:6.1f}s] {msg}", file=self.stream, flush=True)
+            self.bar.write(f"[{time.perf_counter() - self.t0:6.1f}s] {msg}")
+
+    def detail(self, msg: str) -> None:
+        """A sub-step: the bar's label on a terminal, a line in a log."""
+        if self.bar.mode == "bar":
+            self.bar.set_description(msg.strip())
+        else:
+            self.note(msg)
 
     @contextmanager
     def step(self, label: str):
         t = time.perf_counter()
-        self.note(f"{label} ...")
+        if self.bar.mode == "bar":
+            self.bar.set_description(label)
+        else:
+            self.note(f"{label} ...")
         try:
             yield
         finally:
             dt = time.perf_counter() - t
+            self.bar.update(1)
             if dt >= 0.5:
                 self.note(f"{label}: {dt:.1f}s")
+
+    def close(self) -> None:
+        if self.bar.mode == "bar":
+            self.bar.set_description("report")
+        self.bar.close()
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -107,6 +127,8 @@ class _Progress:
 
 def _plain(v):
     """JSON-friendly version of numbers from numpy, sympy and fractions."""
+    import numpy as np
+
     if v is None or isinstance(v, (bool, str)):
         return v
     if isinstance(v, (int, np.integer)):
@@ -131,6 +153,8 @@ def _plain(v):
 
 
 def _fmt(v, digits: int = 6) -> str:
+    import numpy as np
+
     if v is None:
         return "–"
     if isinstance(v, bool):
@@ -148,6 +172,8 @@ def _fmt(v, digits: int = 6) -> str:
 
 def _key(t) -> str:
     """Display form of an inner product: exact fractions stay exact, -0.0 becomes 0."""
+    import numpy as np
+
     if isinstance(t, (int, np.integer, Fraction)):
         return str(Fraction(t))
     s = str(t)
@@ -272,7 +298,11 @@ def _code_row(name: str, seed: int) -> dict:
 # ---------------------------------------------------------------------------- figures
 
 
-def _figures(out_dir: str, quick: bool, prog: _Progress, errors: list) -> dict:
+#: Steps of :func:`_figures` (for the progress bar's total).
+_FIGURE_STEPS = 9
+
+
+def _figures(out_dir: str, quick: bool, prog: _Progress, errors: list, cache) -> dict:
     from lattiq.spherecodes import plots
 
     fig_dir = os.path.join(out_dir, "figures")
@@ -286,14 +316,16 @@ def _figures(out_dir: str, quick: bool, prog: _Progress, errors: list) -> dict:
                 figs[key] = os.path.join("figures", fname)
 
     for dim in (3, 24):
-        series = _safe(
-            errors,
-            f"delta_min series S^{dim - 1}",
-            plots.delta_min_series,
-            dim,
-            quick=quick,
-            progress=lambda m: prog.note(f"  {m}"),
-        )
+        with prog.step(f"delta_min series S^{dim - 1}"):
+            series = _safe(
+                errors,
+                f"delta_min series S^{dim - 1}",
+                cache.get_or_compute,
+                {"what": "delta_min_series", "dim": dim, "quick": bool(quick)},
+                lambda dim=dim: plots.delta_min_series(
+                    dim, quick=quick, progress=lambda m: prog.detail(f"  {m}")
+                ),
+            )
         if series is not None:
             save(
                 f"delta_min_S{dim - 1}",
@@ -302,6 +334,8 @@ def _figures(out_dir: str, quick: bool, prog: _Progress, errors: list) -> dict:
                 series,
                 dim,
             )
+        else:
+            prog.bar.update(1)
     from lattiq.spherecodes import get_code
 
     for name in ("leech", "e8", "leech-4600", "leech-891"):
@@ -314,10 +348,14 @@ def _figures(out_dir: str, quick: bool, prog: _Progress, errors: list) -> dict:
                 C,
                 title=f"inner products: {name}",
             )
+        else:
+            prog.bar.update(1)
     fib = "fibonacci-500" if quick else "fibonacci-1000"
     C = _safe(errors, f"figure input {fib}", get_code, fib)
     if C is not None:
         save(f"sphere_{fib}", f"sphere_{fib}.png", plots.plot_sphere_points, C)
+    else:
+        prog.bar.update(1)
     return figs
 
 
@@ -524,6 +562,7 @@ def run_report(
     lattices=None,
     codes=None,
     figures: bool = True,
+    cache: bool = True,
 ):
     """Measure every built-in lattice and spherical code, compare with the bounds, write it.
 
@@ -547,6 +586,11 @@ def run_report(
     figures : bool
         Draw the figures (δ_min versus N on :math:`S^2` and :math:`S^{23}`, inner-product
         histograms, a 3-D view of a Fibonacci code).
+    cache : bool
+        Reuse the results of earlier runs kept by :class:`lattiq.resultcache.ResultCache`
+        (``$LATTIQ_CACHE_DIR``, else ``$XDG_CACHE_HOME/lattiq``); they are exact (or seeded
+        Monte Carlo) results keyed by their inputs, the lattiq version and a digest of the
+        code that computes them. ``False`` recomputes everything and stores nothing.
 
     Returns
     -------
@@ -570,6 +614,7 @@ def run_report(
     """
     import lattiq
     from lattiq._outputs import check_output_dir, writing
+    from lattiq.resultcache import ResultCache
 
     # everything the caller named is checked before any work: the output folder, then
     # each lattice and code name (a typo is refused in a moment, not after the figures)
@@ -580,21 +625,30 @@ def run_report(
                  code_names if codes is not None else [])
     with writing(out_dir, "report folder"):
         os.makedirs(out_dir, exist_ok=True)
-    prog = _Progress(progress)
     t0 = time.perf_counter()
     errors: list[dict] = []
+    # exact results (and seeded Monte Carlo ones) are kept between runs, keyed by the inputs
+    # and salted with the lattiq version and the source of what computes them
+    store = ResultCache("report", _CACHE_DEPENDS_ON, enabled=cache)
+    prog = _Progress(progress, len(lattice_names) + len(code_names)
+                     + (_FIGURE_STEPS if figures else 0))  # fmt: skip
     lattice_rows, code_rows = [], []
     for name in lattice_names:
         with prog.step(f"lattice {name}"):
-            row = _safe(errors, f"lattice {name}", _lattice_row, name, quick, seed)
+            row = _safe(errors, f"lattice {name}", store.get_or_compute,
+                        {"what": "lattice", "name": name, "quick": bool(quick), "seed": seed},
+                        lambda name=name: _plain(_lattice_row(name, quick, seed)))  # fmt: skip
         if row is not None:
             lattice_rows.append(row)
     for name in code_names:
         with prog.step(f"code {name}"):
-            row = _safe(errors, f"code {name}", _code_row, name, seed)
+            row = _safe(errors, f"code {name}", store.get_or_compute,
+                        {"what": "code", "name": name, "seed": seed},
+                        lambda name=name: _plain(_code_row(name, seed)))  # fmt: skip
         if row is not None:
             code_rows.append(row)
-    figs = _figures(out_dir, quick, prog, errors) if figures else {}
+    figs = _figures(out_dir, quick, prog, errors, store) if figures else {}
+    prog.close()
     rep = {
         "version": _version(lattiq),
         "quick": bool(quick),
@@ -620,11 +674,12 @@ def _cmd_report(args) -> int:
     rep = run_report(
         args.output,
         quick=args.quick,
-        progress=not args.json and not args.quiet,
+        progress=not (args.json or args.quiet or args.no_progress),
         # naming some entries reports only those
         lattices=args.lattice if args.lattice or not args.code else [],
         codes=args.code if args.code or not args.lattice else [],
         figures=not args.no_figures,
+        cache=not args.no_cache,
     )
     if args.json:
         print(json.dumps(rep, indent=2))
@@ -648,6 +703,12 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print the JSON instead of a summary")
     p.add_argument("--quick", action="store_true", help="smaller, faster run")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar or messages (same as --quiet)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="recompute everything: do not read or write the result cache "
+                        "($LATTIQ_CACHE_DIR, else $XDG_CACHE_HOME/lattiq; "
+                        "LATTIQ_CACHE_DIR=off turns it off)")
     p.add_argument(
         "--lattice", action="append", metavar="NAME", help="report only this lattice (repeatable)"
     )

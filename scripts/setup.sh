@@ -19,3 +19,8 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q torch==2.13.0
 .venv/bin/python -m pip install -q -e '.[torch,dev]'
+# compile the numba kernels of the main job and the README examples now, once, so that their
+# first run is fast (numba caches them; LATTIQ_SKIP_WARMUP=1 skips this)
+if [ "${LATTIQ_SKIP_WARMUP:-0}" != "1" ]; then
+  .venv/bin/python -m lattiq.warmup
+fi

@@ -92,3 +92,24 @@ def test_gpu_check_reduced_mode_runs_on_cpu(tmp_path):
     assert [r["check"].split()[2] for r in var] == ["chunked", "plain"]
     assert all(r["result"] == "ok" for r in var + [rows[-3]])
     assert "| check | device | size |" in res.stdout
+
+
+def test_bench_startup_runs_and_tabulates(capsys, tmp_path):
+    mod = _load("bench_startup")
+    assert mod.main(["--runs", "1", "--json", str(tmp_path / "s.json")]) == 0
+    out = capsys.readouterr().out
+    for cmd in ("`lattiq --version`", "`lattiq --help`", "`lattiq codes list`",
+                "`lattiq lattice stats e8`"):
+        assert f"| {cmd} | current |" in out
+    rows = json.loads((tmp_path / "s.json").read_text())
+    codes = {r["command"]: r["returncode"] for r in rows}
+    assert codes["--version"] == 0 and codes["lattice stats"] == 2  # the argument error
+
+
+@pytest.mark.slow
+def test_bench_report_against_a_baseline(capsys):
+    mod = _load("bench_report")
+    assert mod.main(["--runs", "1", "--quick", "--baseline", "HEAD"]) == 0
+    out = capsys.readouterr().out
+    assert "report tables identical in every setting: yes" in out
+    assert "| current, warm result cache |" in out

@@ -8,6 +8,11 @@ from lattiq.cli import main
 from lattiq.report import run_report
 
 
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("LATTIQ_CACHE_DIR", str(tmp_path / "result-cache"))
+
+
 def _by_name(rows):
     return {r["name"]: r for r in rows}
 

@@ -1,11 +1,31 @@
 """Exact lattices and codes over Z: the Golay code, Leech, E8, Dn, An, Zn.
 
 numpy / numba / scipy / sympy only — this subpackage never imports torch.
+
+Names are imported lazily (PEP 562): ``import lattiq.lattices`` is cheap, and numba, sympy
+and the kernels load when a name is first used, so that the ``lattiq`` command starts fast.
 """
 
-from .golay import GolayCode, golay_code
-from .lattice import CONTAINS_TOL, Lattice
-from .registry import LATTICE_FAMILIES, get_lattice, list_lattices
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers and the API docs; at run time see __getattr__
+    from .golay import GolayCode, golay_code
+    from .lattice import CONTAINS_TOL, Lattice
+    from .registry import LATTICE_FAMILIES, get_lattice, list_lattices
+
+#: public name -> submodule that defines it
+_EXPORTS = {
+    "CONTAINS_TOL": "lattice",
+    "GolayCode": "golay",
+    "LATTICE_FAMILIES": "registry",
+    "Lattice": "lattice",
+    "get_lattice": "registry",
+    "golay_code": "golay",
+    "list_lattices": "registry",
+}
 
 __all__ = [
     "CONTAINS_TOL",
@@ -16,3 +36,23 @@ __all__ = [
     "golay_code",
     "list_lattices",
 ]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        from lattiq._jitnotice import watch_compiles
+
+        watch_compiles()
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    try:  # a submodule not imported yet (``lattiq.spherecodes.bounds``)
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as err:
+        if err.name != f"{__name__}.{name}":
+            raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

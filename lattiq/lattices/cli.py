@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-import sympy
-
 
 def _fmt(v) -> str:
+    import sympy
+
     if isinstance(v, sympy.Basic):
         s = str(sympy.nsimplify(v))
         f = float(v)

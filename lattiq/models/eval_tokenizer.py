@@ -39,6 +39,7 @@ def evaluate_tokenizer(
     lpips: torch.nn.Module | None = None,
     inception: torch.nn.Module | None = None,
     grid_path: str | Path | None = None,
+    progress: bool = False,
 ) -> dict:
     """Reconstruction metrics of ``model`` over ``dataset`` (the first ``limit`` images).
 
@@ -46,15 +47,21 @@ def evaluate_tokenizer(
     images). The codebook-health measurements of :mod:`lattiq.models.health` (position
     share of the latent variance, code : position norm ratio at the decoder input, PSNR
     drop with codes shuffled across images) come with them. Returns a JSON-ready dict.
+    With ``progress``, a bar on stderr counts the images (plain lines when stderr is not a
+    terminal).
     """
+    from lattiq.progress import progress as progress_bar
+
     model.eval().to(device)
     loader = make_eval_loader(dataset, batch_size, limit=limit)
+    total = len(dataset) if limit is None else min(int(limit), len(dataset))
+    bar = progress_bar(total, desc="eval-tokenizer", unit="images", enabled=progress)
     health = HealthStats(model.codebook_size)
     per_image: dict[str, list[torch.Tensor]] = {"psnr": [], "ssim": [], "ms_ssim": [], "lpips": []}
     real_stats = fake_stats = None
     if inception is not None:
         inception = inception.to(device).eval()
-    grid_saved = False
+    shown = None  # the first images and their reconstructions, for the grid
     for batch in loader:
         x = match_channels(batch["image"], model.config.channels).to(device)
         y = health.update(model, x)  # reconstructions, clamped to [-1, 1]
@@ -75,10 +82,11 @@ def evaluate_tokenizer(
                 )
             real_stats.update(f_real)
             fake_stats.update(f_fake)
-        if grid_path is not None and not grid_saved:
+        if grid_path is not None and shown is None:
             n = min(16, x.shape[0])
-            tu.save_image_grid(grid_path, torch.cat([x[:n], y[:n]]), nrow=8)
-            grid_saved = True
+            shown = (x[:n].cpu(), y[:n].cpu())
+        bar.update(x.shape[0])
+    bar.close()
 
     report: dict = {"images": int(sum(len(v) for v in per_image["psnr"]))}
     for name, vals in per_image.items():
@@ -105,6 +113,14 @@ def evaluate_tokenizer(
     report["tokens_per_image"] = model.tokens_per_image()
     report["bits_per_pixel"] = model.bits_per_pixel() if quantized else None
     report["code"] = model.config.quantizer.code
+    if shown is not None:
+        from .figures import save_reconstruction_grid
+
+        m = ", ".join(f"{k.upper().replace('_', '-')} {report[k]:.4f}"
+                      for k in ("ssim", "ms_ssim", "lpips") if report.get(k) is not None)
+        save_reconstruction_grid(grid_path, *shown, caption=(
+            f"code {report['code']}, {report['images']} images: PSNR {report['psnr']:.2f} dB"
+            + (f", {m}" if m else "") + f", {report['used_codes']} codes used"))
     return report
 
 
@@ -147,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
     report = evaluate_tokenizer(
         model, dataset, batch_size=args.batch_size, limit=args.limit, device=device,
         lpips=lpips, inception=inception, grid_path=out_dir / "grid.png",
+        progress=not args.no_progress,
     )  # fmt: skip
     report.update(checkpoint=str(ck.path), weights=args.weights, data=data, split=args.split)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -233,7 +233,8 @@ def run(args: argparse.Namespace) -> int:
                             top_p=parse_schedule(args.top_p),
                             temperature=parse_schedule(args.temperature))  # fmt: skip
         imgs, indices = generate_images(model, tok, labels, st, seed=args.seed,
-                                        batch_size=args.batch_size)
+                                        batch_size=args.batch_size, desc=f"sampling w={g} k={k}",
+                                        progress=not getattr(args, "no_progress", False))
         row = {"guidance": g, "top_k": k, "images": int(labels.numel())}
         if args.protocol == "fmnist":
             f, pred = embed(imgs)
@@ -256,7 +257,14 @@ def run(args: argparse.Namespace) -> int:
             per = min(args.per_class, 8)
             pick = torch.cat([torch.arange(c * args.per_class, c * args.per_class + per)
                               for c in range(model.cfg.num_classes)])
-            tu.save_image_grid(out_dir / f"grid_g{g}_k{k}.png", imgs[pick], nrow=per)
+            from .figures import save_sample_grid
+
+            score = (f"FD-FMNIST {row['fd_fmnist']:.4g}, class fidelity "
+                     f"{row['class_fidelity']:.3f}" if args.protocol == "fmnist"
+                     else f"FID {row['fid']:.4g}")  # fmt: skip
+            save_sample_grid(out_dir / f"grid_g{g}_k{k}.png", imgs[pick], labels[pick],
+                             dataset=dataset, nrow=per,
+                             caption=f"guidance {g}, top-k {k}: {score}")
     report = {
         "protocol": args.protocol,
         "metric_space": ("Fashion-MNIST classifier features (not ImageNet FID)"

@@ -127,14 +127,19 @@ def train_classifier(
     device: str | torch.device = "cpu",
     log=None,
     overwrite: bool = False,
+    progress: bool = False,
 ) -> dict:
     """Train the classifier (AdamW, cosine decay, random horizontal flips) and save it.
 
     The output path is checked first (writable; an existing file is refused unless
     ``overwrite``). Returns the summary stored with the weights: the recipe, the number of
-    training and test images and the test accuracy.
+    training and test images and the test accuracy. With ``progress``, a bar on stderr
+    counts the batches (plain lines when stderr is not a terminal), with the epoch and the
+    running loss.
     """
     from safetensors.torch import save_file
+
+    from lattiq.progress import progress as progress_bar
 
     from .rundir import check_output_file
 
@@ -155,6 +160,7 @@ def train_classifier(
     steps = epochs * math.ceil(len(x) / batch_size)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    bar = progress_bar(steps, desc="classifier", unit="batches", enabled=progress)
     for ep in range(epochs):
         model.train()
         perm = torch.randperm(len(x), generator=g)
@@ -170,8 +176,12 @@ def train_classifier(
             opt.step()
             sched.step()
             total += float(loss.detach()) * len(rows)
+            bar.set_postfix(epoch=f"{ep + 1}/{epochs}", loss=float(loss.detach()), refresh=False)
+            bar.update(1)
         if log:
-            log(f"epoch {ep + 1}/{epochs}: train loss {total / len(x):.4f}")
+            msg = f"epoch {ep + 1}/{epochs}: train loss {total / len(x):.4f}"
+            (bar.write if bar.mode == "bar" else log)(msg)  # a line that keeps the bar intact
+    bar.close()
     _, pred = model.embed(xt)
     acc = float((pred == yt).float().mean())
     meta = {"arch": ARCH, "widths": list(model.widths), "feature_dim": model.feature_dim,
@@ -256,6 +266,7 @@ def run(args: argparse.Namespace) -> int:
         image_size=args.image_size, fit=args.fit, root=args.root, limit=args.limit,
         seed=args.seed, device=device, log=lambda m: print(m, file=sys.stderr),
         overwrite=args.overwrite,
+        progress=not args.no_progress,
     )  # fmt: skip
     if args.json:
         print(json.dumps(meta))

@@ -80,25 +80,44 @@ def generate_images(
     seed: int = 0,
     batch_size: int = 64,
     decode: bool = True,
+    progress: bool = False,
+    desc: str = "sampling",
 ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
     """Generate ``len(labels)`` images: (B, C, S, S) in ``[-1, 1]`` and per-scale indices.
 
     The draws are a function of ``seed`` and the batch split (one generator for the run).
+    With ``progress``, a bar on stderr counts the sampled tokens, scale by scale (plain
+    lines when stderr is not a terminal; :mod:`lattiq.progress`).
     """
+    from lattiq.progress import progress as progress_bar
+
     model.eval()
     dev = next(model.parameters()).device
     g = torch.Generator(device=dev).manual_seed(int(seed))
-    nxt = next_scale_fn(tokenizer.quantizer)
+    step = next_scale_fn(tokenizer.quantizer)
+    seq_len = sum(int(h) * int(w) for h, w in model.cfg.scales)
+    bar = progress_bar(int(labels.shape[0]) * seq_len, desc=desc, unit="tokens",
+                       enabled=progress, leave=False)  # fmt: skip
+    done = [0]
+
+    def nxt(indices: list[torch.Tensor]) -> torch.Tensor:
+        bar.update(indices[-1].numel())  # scale k is sampled
+        done[0] += indices[-1].numel()
+        return step(indices)
+
     images, idx_all = [], None
-    for s in range(0, labels.shape[0], batch_size):
-        lab = labels[s : s + batch_size].to(dev)
-        idx = model.generate(lab, nxt, generator=g, **settings.as_kwargs())
-        if idx_all is None:
-            idx_all = [[] for _ in idx]
-        for k, t in enumerate(idx):
-            idx_all[k].append(t.cpu())
-        if decode:
-            images.append(tokenizer.decode_indices(idx).float().clamp(-1, 1).cpu())
+    with bar:
+        for s in range(0, labels.shape[0], batch_size):
+            lab = labels[s : s + batch_size].to(dev)
+            done[0] = 0
+            idx = model.generate(lab, nxt, generator=g, **settings.as_kwargs())
+            bar.update(lab.shape[0] * seq_len - done[0])  # the last scale
+            if idx_all is None:
+                idx_all = [[] for _ in idx]
+            for k, t in enumerate(idx):
+                idx_all[k].append(t.cpu())
+            if decode:
+                images.append(tokenizer.decode_indices(idx).float().clamp(-1, 1).cpu())
     indices = [torch.cat(t) for t in idx_all]
     return (torch.cat(images) if decode else None), indices
 
@@ -184,10 +203,16 @@ def run(args: argparse.Namespace) -> int:
     )  # fmt: skip
     labels = class_labels(args.classes, args.per_class, model.cfg.num_classes)
     images, indices = generate_images(model, tok, labels, settings, seed=args.seed,
-                                      batch_size=args.batch_size)
+                                      batch_size=args.batch_size,
+                                      progress=not getattr(args, "no_progress", False))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    tu.save_image_grid(out / "grid.png", images, nrow=args.nrow or args.per_class)
+    from .figures import save_sample_grid
+
+    data = ((saved.get("config") or {}).get("data") or {}).get("dataset")
+    sets = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in settings.as_kwargs().items())
+    save_sample_grid(out / "grid.png", images, labels, dataset=data,
+                     nrow=args.nrow or args.per_class, caption=f"{sets}, seed {args.seed}")
     u8 = ((images.permute(0, 2, 3, 1).numpy() + 1.0) * 127.5 + 0.5).clip(0, 255).astype(np.uint8)
     arrays = {"images": u8, "labels": labels.numpy()}
     arrays.update({f"indices_{k}": t.numpy() for k, t in enumerate(indices)})

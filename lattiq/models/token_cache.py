@@ -188,6 +188,7 @@ def ensure_token_cache(
     device: str | torch.device = "cpu",
     tokenizer=None,
     log=None,
+    progress: bool = False,
 ) -> TokenCache:
     """Encode ``dataset``/``split`` with the tokenizer checkpoint once; reuse it afterwards.
 
@@ -204,6 +205,9 @@ def ensure_token_cache(
         The already-loaded tokenizer of ``tokenizer_path`` (avoids loading it twice).
     log : callable, optional
         Called with progress messages.
+    progress : bool
+        A bar on stderr over the images being encoded (plain lines when stderr is not a
+        terminal).
 
     Returns
     -------
@@ -242,14 +246,18 @@ def ensure_token_cache(
     idx = [torch.empty(n, h, w, dtype=dtype) for h, w in contract["scales"]]
     if log:
         log(f"token cache: encoding {n} images of {dataset}/{split} -> {out}")
-    for s in range(0, n, batch_size):
-        e = min(s + batch_size, n)
-        items = [data[i] for i in range(s, e)]
-        x = torch.stack([it["image"] for it in items]).to(device)
-        labels[s:e] = torch.tensor([it["label"] for it in items])
-        q = tokenizer.encode(x)
-        for k, t in enumerate(q.indices):
-            idx[k][s:e] = t.to("cpu", dtype)
+    from lattiq.progress import progress as progress_bar
+
+    with progress_bar(n, desc="token cache", unit="images", enabled=progress) as bar:
+        for s in range(0, n, batch_size):
+            e = min(s + batch_size, n)
+            items = [data[i] for i in range(s, e)]
+            x = torch.stack([it["image"] for it in items]).to(device)
+            labels[s:e] = torch.tensor([it["label"] for it in items])
+            q = tokenizer.encode(x)
+            for k, t in enumerate(q.indices):
+                idx[k][s:e] = t.to("cpu", dtype)
+            bar.update(e - s)
     meta = {"recipe": recipe, "contract": contract, "tokenizer_path": str(ck),
             "image_size": cfg.image_size, "channels": cfg.channels, "count": n}
     tensors = {"labels": labels, **{f"scale_{k}": t for k, t in enumerate(idx)}}

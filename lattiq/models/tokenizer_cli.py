@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from lattiq.cliutil import lazy_config_help, set_lazy_epilog
+
 __all__ = ["build_eval_parser", "build_train_parser", "register"]
 
 _TRAIN_HELP = "train a ViT tokenizer with any spherical code"
@@ -23,9 +25,19 @@ def _step(text: str) -> int:
     if v < 1:
         raise argparse.ArgumentTypeError(f"must be a step number >= 1, got {v}")
     return v
+def _train_config():
+    from .train_tokenizer import TrainConfig
+
+    return TrainConfig, None, "defaults of --preset tiny; model.* follows --preset"
+
+
+#: help text after the options: the config keys, generated from the dataclasses when shown
+_TRAIN_EPILOG = lazy_config_help(_train_config)
+_TRAIN_KW = dict(description=_TRAIN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
 def _add_train_arguments(p: argparse.ArgumentParser) -> None:
+    set_lazy_epilog(p, _TRAIN_EPILOG)
     p.add_argument("--config", metavar="FILE", help="YAML or JSON config (partial is fine)")
     p.add_argument(
         "--preset",
@@ -59,27 +71,33 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
         metavar="STEP",
         help="save a checkpoint and stop once STEP steps are done (resume later)",
     )
-    p.add_argument("--print-config", action="store_true", help="print the resolved config, exit")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved config (preset + --config + --set) as JSON, exit")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (it is plain lines when stderr is not a terminal)")
 
 
 def _add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint", help="run directory or checkpoint directory")
-    p.add_argument("--weights", default="ema", choices=("ema", "model"))
+    p.add_argument("--weights", default="ema", choices=("ema", "model"),
+                   help="the EMA weights or the raw model weights (default ema)")
     p.add_argument("--data", help="dataset (default: the one it was trained on)")
-    p.add_argument("--split", default="test", choices=("train", "test"))
+    p.add_argument("--split", default="test", choices=("train", "test"),
+                   help="dataset split (default test)")
     p.add_argument("--limit", type=int, help="evaluate the first N images only")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=64, help="images per batch (default 64)")
     p.add_argument("--lpips-vgg", metavar="FILE", help="torchvision VGG16 weights for LPIPS")
     p.add_argument("--lpips-heads", metavar="FILE", help="LPIPS linear heads (lpips vgg.pth)")
     p.add_argument("--inception", metavar="FILE", help="FID Inception weights for rFID")
     p.add_argument("--out", metavar="DIR", help="where report.json and grid.png go")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (it is plain lines when stderr is not a terminal)")
 
 
 def build_train_parser(prog: str = "lattiq train-tokenizer") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description=_TRAIN_HELP)
+    p = argparse.ArgumentParser(prog=prog, **_TRAIN_KW)
     _add_train_arguments(p)
     return p
 
@@ -107,7 +125,7 @@ def register(subparsers) -> None:
 
     Each sets ``func`` to a handler taking the parsed namespace and returning an exit code.
     """
-    t = subparsers.add_parser("train-tokenizer", help=_TRAIN_HELP, description=_TRAIN_HELP)
+    t = subparsers.add_parser("train-tokenizer", help=_TRAIN_HELP, **_TRAIN_KW)
     _add_train_arguments(t)
     t.set_defaults(func=_train)
     e = subparsers.add_parser("eval-tokenizer", help=_EVAL_HELP, description=_EVAL_HELP)

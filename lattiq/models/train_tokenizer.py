@@ -33,6 +33,7 @@ from lattiq.data import (
 )
 
 from . import trainutil as tu
+from .figures import save_reconstruction_grid, write_training_curves
 from .health import collapse_message, measure_health
 from .losses import LPIPS, AdversarialLoss, VFAlignLoss, load_feature_network
 from .losses.lpips import lpips_missing_message
@@ -279,6 +280,8 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
         config = {"config": tu.config_to_dict(cfg), "signature": model.signature()}
         tu.save_checkpoint(run_dir, step, weights=weights, config=config, state=state,
                            info=dist, keep=cfg.keep_checkpoints)  # fmt: skip
+        if dist.is_main:
+            write_training_curves(run_dir / "log.jsonl")  # training_curves.png beside it
 
     step = start_step
     for batch in loader:
@@ -373,8 +376,8 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
             model.eval()
             with torch.no_grad(), ema.swapped_in(model), torch.autocast(**autocast):
                 rec_fixed = model(fixed).images.float().clamp(-1, 1)
-            tu.save_image_grid(run_dir / "images" / f"step_{step:08d}.png",
-                               torch.cat([fixed, rec_fixed]), nrow=8)  # fmt: skip
+            save_reconstruction_grid(run_dir / "images" / f"step_{step:08d}.png", fixed,
+                                     rec_fixed, caption=f"step {step}, EMA weights")
         if step % cfg.ckpt_every == 0 or step == stop:
             checkpoint(step)
 

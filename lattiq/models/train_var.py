@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from . import trainutil as tu
+from .figures import save_sample_grid, write_training_curves
 from .optim import OptimConfig, build_optimizer
 from .var import VAR, VAR_PRESETS, VARConfig, var_preset
 
@@ -157,7 +158,8 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
     cache_kw = dict(dataset=cfg.data.dataset, split="train", fit=cfg.data.fit,
                     root=cfg.data.root, limit=cfg.data.limit,
                     weights=cfg.data.tokenizer_weights, batch_size=cfg.data.encode_batch,
-                    device=device, tokenizer=tokenizer, log=say)  # fmt: skip
+                    device=device, tokenizer=tokenizer, log=say,
+                    progress=dist.is_main and not args.no_progress)  # fmt: skip
     if dist.is_main:
         cache = ensure_token_cache(tok_ck, cache_dir, **cache_kw)
     if dist.distributed:
@@ -223,6 +225,8 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
         state = {"optimizer": opt.state_dict(), "ema_updates": ema.num_updates}
         tu.save_checkpoint(run_dir, step, weights=weights, config=saved_config, state=state,
                            info=dist, keep=cfg.keep_checkpoints)  # fmt: skip
+        if dist.is_main:
+            write_training_curves(run_dir / "log.jsonl")  # training_curves.png beside it
 
     step = start_step
     while step < stop:
@@ -272,8 +276,9 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
                 lab = torch.arange(cfg.model.num_classes).repeat_interleave(4)
                 imgs, _ = generate_images(model, tokenizer, lab,
                                           SampleSettings(guidance=cfg.sample_guidance),
-                                          seed=cfg.seed)  # fmt: skip
-            tu.save_image_grid(run_dir / "samples" / f"step_{step:08d}.png", imgs, nrow=8)
+                                          seed=cfg.seed, progress=not args.no_progress)
+            save_sample_grid(run_dir / "samples" / f"step_{step:08d}.png", imgs, lab,
+                             dataset=cfg.data.dataset, caption=f"step {step}, EMA weights")
         if step % cfg.ckpt_every == 0 or step == stop:
             checkpoint(step)
 

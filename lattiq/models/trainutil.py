@@ -691,16 +691,12 @@ class Progress:
     """tqdm bar over steps with the loss, images per second and ETA (rank 0 only)."""
 
     def __init__(self, total: int, initial: int = 0, enabled: bool = True, desc: str = "train"):
-        from tqdm.auto import tqdm
+        from lattiq.progress import progress  # a bar on a terminal, plain lines in a log
 
         self.enabled = enabled
         self._t0 = time.perf_counter()
         self._items = 0
-        self.bar = (
-            tqdm(total=total, initial=initial, desc=desc, dynamic_ncols=True, file=sys.stderr)
-            if enabled
-            else None
-        )
+        self.bar = progress(total, initial=initial, desc=desc, unit="steps") if enabled else None
 
     def update(self, steps: int = 1, items: int = 0, **metrics: float) -> None:
         self._items += items

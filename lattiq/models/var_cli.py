@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from lattiq.cliutil import lazy_config_help, set_lazy_epilog
+
 __all__ = [
     "build_classifier_parser",
     "build_eval_parser",
@@ -22,9 +24,17 @@ _SAMPLE_HELP = "sample images from a generator checkpoint (PNG grid + .npz)"
 _EVAL_HELP = ("evaluate a generator: Fréchet distance, precision/recall and class fidelity in "
               "a Fashion-MNIST classifier's features (or ImageNet FID/IS), codebook usage")
 _CLS_HELP = "train the Fashion-MNIST classifier whose features eval-var measures in"
+_NO_PROGRESS = "no progress bar (it is plain lines when stderr is not a terminal)"
+
+
+def _train_config():
+    from .train_var import TrainVARConfig
+
+    return TrainVARConfig, None, "defaults of --preset tiny; model.* follows --preset"
 
 
 def _add_train_arguments(p: argparse.ArgumentParser) -> None:
+    set_lazy_epilog(p, lazy_config_help(_train_config))
     p.add_argument("--config", metavar="FILE", help="YAML or JSON config (partial is fine)")
     p.add_argument("--preset",
                    help="model preset: tiny, small, d12, d16, d20, d24, d30 (default tiny; with "
@@ -45,14 +55,16 @@ def _add_train_arguments(p: argparse.ArgumentParser) -> None:
                         "directory and start again (without it, such a directory is refused)")
     p.add_argument("--stop-at", type=int, metavar="STEP",
                    help="save a checkpoint and stop once STEP steps are done (resume later)")
-    p.add_argument("--print-config", action="store_true", help="print the resolved config, exit")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--print-config", action="store_true",
+                   help="print the resolved config (preset + --config + --set) as JSON, exit")
+    p.add_argument("--no-progress", action="store_true", help=_NO_PROGRESS)
 
 
 def _add_sampling_arguments(p: argparse.ArgumentParser, sweep: bool = False) -> None:
     many = " (comma list: one value per scale" + ("; eval-var sweeps with --sweep-*)" if sweep
                                                   else ")")
-    p.add_argument("--weights", default="ema", choices=("ema", "model"))
+    p.add_argument("--weights", default="ema", choices=("ema", "model"),
+                   help="the generator's EMA weights or its raw weights (default ema)")
     p.add_argument("--tokenizer", metavar="DIR",
                    help="tokenizer run directory (default: the one the generator names)")
     p.add_argument("--guidance", default="1.5",
@@ -63,9 +75,11 @@ def _add_sampling_arguments(p: argparse.ArgumentParser, sweep: bool = False) -> 
     p.add_argument("--top-k", default="0", help="top-k filter, 0 = off" + many)
     p.add_argument("--top-p", default="1.0", help="top-p (nucleus) filter, 1 = off" + many)
     p.add_argument("--temperature", default="1.0", help="sampling temperature" + many)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    p.add_argument("--batch-size", type=int, default=64,
+                   help="images generated per batch (default 64)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--no-progress", action="store_true", help=_NO_PROGRESS)
 
 
 def _add_sample_arguments(p: argparse.ArgumentParser) -> None:
@@ -103,22 +117,36 @@ def _add_eval_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _add_classifier_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", required=True, metavar="FILE", help="weights file (.safetensors)")
-    p.add_argument("--epochs", type=int, default=4)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--image-size", type=int, default=32)
-    p.add_argument("--fit", default="pad", choices=("pad", "resize"))
-    p.add_argument("--root", help="Fashion-MNIST directory override")
-    p.add_argument("--limit", type=int, help="train on the first N images only")
+    p.add_argument("--out", required=True, metavar="FILE",
+                   help="weights file to write (.safetensors), with the recipe in its metadata")
+    p.add_argument("--epochs", type=int, default=4,
+                   help="passes over the training images (default %(default)s)")
+    p.add_argument("--batch-size", type=int, default=128,
+                   help="images per step (default %(default)s)")
+    p.add_argument("--lr", type=float, default=2e-3,
+                   help="AdamW peak learning rate, cosine-decayed to 0 (default %(default)s)")
+    p.add_argument("--image-size", type=int, default=32,
+                   help="side of the images it classifies; must be the generator's image size "
+                        "(default %(default)s)")
+    p.add_argument("--fit", default="pad", choices=("pad", "resize"),
+                   help="28px Fashion-MNIST to --image-size: pad with the background (as the "
+                        "generator's data) or resize (default %(default)s)")
+    p.add_argument("--root", metavar="DIR",
+                   help="Fashion-MNIST directory (default: the Debian dataset-fashion-mnist "
+                        "files)")
+    p.add_argument("--limit", type=int, metavar="N",
+                   help="train on the first N training images only (default: all 60,000)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the weights, shuffling and flips (default %(default)s)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--json", action="store_true", help="print the recipe and accuracy as JSON")
+    p.add_argument("--no-progress", action="store_true", help=_NO_PROGRESS)
 
 
 def build_train_parser(prog: str = "lattiq train-var") -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=prog, description=_TRAIN_HELP)
+    p = argparse.ArgumentParser(prog=prog, description=_TRAIN_HELP,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_train_arguments(p)
     return p
 
@@ -176,6 +204,7 @@ def register(subparsers) -> None:
         ("eval-var", _EVAL_HELP, _add_eval_arguments, _eval),
         ("fmnist-classifier", _CLS_HELP, _add_classifier_arguments, _classifier),
     ):
-        p = subparsers.add_parser(name, help=help_, description=help_)
+        p = subparsers.add_parser(name, help=help_, description=help_,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         add(p)
         p.set_defaults(func=func)

@@ -2,7 +2,9 @@
 and random codes; exact nearest-codeword search, δ_min and packing analysis, bounds,
 designs, export.
 
-numpy / numba / scipy only — this subpackage never imports torch.
+numpy / numba / scipy only — this subpackage never imports torch. Names are imported lazily
+(PEP 562), so that ``import lattiq.spherecodes`` is cheap and the ``lattiq`` command starts
+fast.
 
 >>> from lattiq.spherecodes import get_code
 >>> C = get_code("leech")
@@ -10,24 +12,53 @@ numpy / numba / scipy only — this subpackage never imports torch.
 (24, 196560, 1.0, 11)
 """
 
-from .bounds import (
-    delsarte_lp_bound,
-    delta_min_upper_bound,
-    kabatiansky_levenshtein_bound,
-    levenshtein_bound,
-    rankin_bound,
-)
-from .code import ExactForm, SphericalCode
-from .design import design_strength, design_strength_from_distribution
-from .registry import CODE_FAMILIES, EXAMPLE_CODES, get_code, list_codes
-from .usage import (
-    UsageStats,
-    bits_per_codeword,
-    entropy,
-    perplexity,
-    usage_histogram,
-    usage_stats,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # for type checkers and the API docs; at run time see __getattr__
+    from .bounds import (
+        delsarte_lp_bound,
+        delta_min_upper_bound,
+        kabatiansky_levenshtein_bound,
+        levenshtein_bound,
+        rankin_bound,
+    )
+    from .code import ExactForm, SphericalCode
+    from .design import design_strength, design_strength_from_distribution
+    from .registry import CODE_FAMILIES, EXAMPLE_CODES, get_code, list_codes
+    from .usage import (
+        UsageStats,
+        bits_per_codeword,
+        entropy,
+        perplexity,
+        usage_histogram,
+        usage_stats,
+    )
+
+#: public name -> submodule that defines it
+_EXPORTS = {
+    "CODE_FAMILIES": "registry",
+    "EXAMPLE_CODES": "registry",
+    "ExactForm": "code",
+    "SphericalCode": "code",
+    "UsageStats": "usage",
+    "bits_per_codeword": "usage",
+    "delsarte_lp_bound": "bounds",
+    "delta_min_upper_bound": "bounds",
+    "design_strength": "design",
+    "design_strength_from_distribution": "design",
+    "entropy": "usage",
+    "get_code": "registry",
+    "kabatiansky_levenshtein_bound": "bounds",
+    "levenshtein_bound": "bounds",
+    "list_codes": "registry",
+    "perplexity": "usage",
+    "rankin_bound": "bounds",
+    "usage_histogram": "usage",
+    "usage_stats": "usage",
+}
 
 __all__ = [
     "CODE_FAMILIES",
@@ -50,3 +81,23 @@ __all__ = [
     "usage_histogram",
     "usage_stats",
 ]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        from lattiq._jitnotice import watch_compiles
+
+        watch_compiles()
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    try:  # a submodule not imported yet (``lattiq.spherecodes.bounds``)
+        return importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as err:
+        if err.name != f"{__name__}.{name}":
+            raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -153,7 +153,7 @@ def register(subparsers) -> None:
 
     s = sub.add_parser("list", help="registered codes and families")
     s.add_argument("--json", action="store_true", help="print JSON")
-    s.set_defaults(func=_cmd_list)
+    s.set_defaults(func=_cmd_list, light=True)
 
     s = sub.add_parser("stats", help="size, δ_min, angle, inner products, design strength")
     s.add_argument("name", help="a code name (see 'lattiq codes list')")

@@ -250,7 +250,7 @@ def plot_delta_min_vs_n(
         raise TypeError("series must be a mapping {family: [(name, N, delta_min), ...]}")
     fig, ax = _axes(ax, (6.4, 4.6))
     n_all = []
-    n_labels = 0
+    to_label: list[tuple[str, float, float]] = []
     for fam, pts in series.items():
         pts = list(pts)
         if not pts:
@@ -265,10 +265,7 @@ def plot_delta_min_vs_n(
         ls = "-" if len(pts) > 2 and fam in ("fibonacci", "random") else "none"
         ax.plot(ns, ds, linestyle=ls, label=fam, **style)
         if len(pts) <= 4 or fam in ("lattice", "binary"):
-            for name, n, dv in pts:
-                n_labels += 1
-                off = (4, 4) if n_labels % 2 else (4, -11)  # alternate to limit overlaps
-                ax.annotate(name, (n, dv), textcoords="offset points", xytext=off, fontsize=7)
+            to_label += [(name, float(n), float(dv)) for name, n, dv in pts]
     if bound and dim is not None and n_all:
         lo, hi = max(2, int(min(n_all))), int(max(n_all))
         grid = np.unique(np.geomspace(lo, max(hi, lo + 1), 120).astype(np.int64))
@@ -283,8 +280,102 @@ def plot_delta_min_vs_n(
     if title:
         ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    if to_label:  # head room above the top points, for their labels
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi * 1.8)
+    legend = ax.legend(fontsize=8)
+    if to_label:
+        _place_labels(ax, to_label, legend)
     return _finish(fig, path)
+
+
+#: Label offsets tried next to a point, in typographic points.
+_NEAR = ((6, 4), (6, -10), (-6, 4), (-6, -10), (0, 9), (0, -15), (9, -3), (-9, -3))
+
+
+def _place_labels(ax, labels: Sequence[tuple[str, float, float]], legend=None) -> None:
+    """Label points without overlaps.
+
+    Each label goes next to its point where some position there overlaps no other label,
+    marker, line, the legend or the axes' edge, and is nearer to its own point than to any
+    other marker. The labels that find no such place (a crowded corner) go in a row along
+    the top of the axes, in the order of their points, each tied to its point by a leader
+    line, so that the lines do not cross.
+    """
+    from matplotlib.transforms import Bbox
+
+    fig = ax.figure
+    fig.draw_without_rendering()  # settle the layout, so that display coordinates hold
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    px = fig.dpi / 72.0
+    marks, trace = [], []  # markers (centre, radius), and points along the drawn lines
+    for line in ax.get_lines():
+        xy = ax.transData.transform(line.get_xydata())
+        if line.get_marker() not in (None, "None", "", " "):
+            r = max(4.0, 0.5 * line.get_markersize() * px)
+            marks += [(x, y, r) for x, y in xy]
+        if line.get_linestyle() not in ("None", "none", "", " "):
+            for (x0, y0), (x1, y1) in zip(xy[:-1], xy[1:], strict=True):
+                k = max(1, int(np.hypot(x1 - x0, y1 - y0) / 3))
+                trace += [Bbox.from_bounds(x0 + (x1 - x0) * t - 1, y0 + (y1 - y0) * t - 1, 2, 2)
+                          for t in np.linspace(0, 1, k + 1)]
+    taken = [legend.get_window_extent(renderer)] if legend is not None else []
+
+    def overlap(a, b) -> float:
+        w = min(a.x1, b.x1) - max(a.x0, b.x0)
+        h = min(a.y1, b.y1) - max(a.y0, b.y0)
+        return w * h if w > 0 and h > 0 else 0.0
+
+    def gap(box, x, y) -> float:  # distance from a point to a box
+        return float(np.hypot(max(box.x0 - x, 0, x - box.x1), max(box.y0 - y, 0, y - box.y1)))
+
+    def annotate(name, n, dv, dx, dy, ha, va, leader=False):
+        return ax.annotate(
+            name, (n, dv), textcoords="offset points", xytext=(dx, dy), fontsize=7, ha=ha,
+            va=va, arrowprops=dict(arrowstyle="-", lw=0.6, color="0.35", shrinkA=1, shrinkB=5)
+            if leader else None,
+        )  # fmt: skip
+
+    crowded = []
+    for name, n, dv in sorted(labels, key=lambda t: (t[1], -t[2])):
+        x0, y0 = ax.transData.transform((n, dv))
+        # markers other than the point's own (or one drawn on top of it)
+        others = [(x, y, r) for x, y, r in marks if math.hypot(x - x0, y - y0) > r]
+        blocks = [Bbox.from_bounds(x - r, y - r, 2 * r, 2 * r) for x, y, r in others]
+        placed = False
+        for dx, dy in _NEAR:
+            ha = "left" if dx > 0 else "right" if dx < 0 else "center"
+            va = "bottom" if dy >= 0 else "top"
+            ann = annotate(name, n, dv, dx, dy, ha, va)
+            box = ann.get_window_extent(renderer).padded(1.5)
+            own = gap(box, x0, y0)
+            clash = (sum(overlap(box, b) for b in taken) + sum(overlap(box, b) for b in blocks)
+                     + sum(overlap(box, b) for b in trace)
+                     + box.width * box.height - overlap(box, frame))  # fmt: skip
+            if clash < 8 and all(gap(box, x, y) - r > own + 2 for x, y, r in others):
+                taken.append(box)
+                placed = True
+                break
+            ann.remove()
+        if not placed:
+            crowded.append((name, n, dv, x0, y0))
+    # the rest: a row along the top, left to right in the order of the points
+    right = frame.x0 + 4
+    for name, n, dv, x0, y0 in crowded:
+        ann = annotate(name, n, dv, 0, 0, "left", "top")
+        w, h = (lambda b: (b.width, b.height))(ann.get_window_extent(renderer))
+        ann.remove()
+        x = max(x0 - w / 2, right)
+        y = frame.y1 - 4
+        for _ in range(6):  # step down below the legend or earlier labels if needed
+            box = Bbox.from_bounds(x, y - h, w, h).padded(2)
+            if not any(overlap(box, b) for b in taken):
+                break
+            y -= h + 3
+        annotate(name, n, dv, (x - x0) / px, (y - y0) / px, "left", "top", leader=True)
+        taken.append(box)
+        right = x + w + 8
 
 
 # ------------------------------------------------------------- inner products

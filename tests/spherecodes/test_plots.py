@@ -71,6 +71,42 @@ def test_delta_min_plot_from_series(tmp_path):
             assert dv <= np.interp(n, xs, ys) + 1e-9
 
 
+def test_delta_min_point_labels_do_not_overlap():
+    # the report's S^2 figure (its values): four labelled points crowd the top-left corner
+    fib = [(8, 1.09), (12, 0.891), (32, 0.546), (100, 0.309), (300, 0.178), (1000, 0.0978),
+           (3000, 0.0565), (10000, 0.0309), (30000, 0.0179), (100000, 0.00978)]
+    rnd = [(8, 0.402), (12, 0.181), (32, 0.104), (100, 0.00271), (300, 0.00271),
+           (1000, 0.000275), (3000, 0.000275), (10000, 8.28e-05), (30000, 7.05e-06)]
+    series = {
+        "fibonacci": [(f"fibonacci-{n}", n, d) for n, d in fib],
+        "random": [(f"random-3-{n}-s0", n, d) for n, d in rnd],
+        "binary": [("bsq-3", 8, 2 / np.sqrt(3))],
+        "lattice": [("z3-shell1", 6, 2**0.5), ("z3-shell2", 12, 1.0), ("z3-shell5", 24, 0.632)],
+    }
+    fig = plots.plot_delta_min_vs_n(series, dim=3)
+    fig.draw_without_rendering()
+    ax = fig.axes[0]
+    r = fig.canvas.get_renderer()
+    texts = {a.get_text(): a for a in ax.texts}
+    assert set(texts) == {"bsq-3", "z3-shell1", "z3-shell2", "z3-shell5"}
+    boxes = {k: _text_box(a, r) for k, a in texts.items()}
+    for a in boxes:
+        for b in boxes:
+            assert a == b or not boxes[a].overlaps(boxes[b]), (a, b)
+    frame = ax.get_window_extent(r)
+    legend = ax.get_legend().get_window_extent(r)
+    for k, t in boxes.items():
+        assert frame.contains(t.x0, t.y0) and frame.contains(t.x1, t.y1), k
+        assert not t.overlaps(legend), k
+
+
+def _text_box(ann, renderer):
+    """The text's own box (an annotation's extent includes its leader line)."""
+    from matplotlib.text import Text
+
+    return Text.get_window_extent(ann, renderer)
+
+
 def test_delta_min_series_from_registry():
     fams = {"fibonacci": ["fibonacci-100", "fibonacci-12"], "lattice": ["z3-shell2"]}
     s = plots.delta_min_series(3, families=fams)
