@@ -184,53 +184,55 @@ def _cvp_one(
     s = 2.0 * (ck >= uk) - 1.0
     dx[k] = s
     ddx[k] = s
+    d = rd[k] * (ck - uk) * (ck - uk)
+    climb = not d < bnd[k]
     while True:
-        diff = c[k] - u[k]
-        d = part[k + 1] + rd[k] * diff * diff
-        if d < bnd[k]:
+        # here, unless climbing: the node at level k has partial distance d < bnd[k]
+        if not climb:
             if k == 0:  # a leaf strictly better than the best so far
                 best = d
                 for i in range(n):
                     best_u[i] = u[i]
                     bnd[i] = prune[i] * d
-                if n == 1:
-                    break
-                k = 1
-                u[1] += dx[1]
-                ddx[1] = -ddx[1]
-                dx[1] = ddx[1] - dx[1]
-                continue
-            part[k] = d
-            km = k - 1
-            bk = beg[k]
-            acc = sig[km, bk + 1]
-            for j in range(bk, km, -1):
-                acc -= mu[km, j] * u[j]
-                sig[km, j] = acc
-            beg[km] = max(beg[km], bk)
-            beg[k] = k
-            k = km
-            uk = np.floor(acc + 0.5)
-            c[k] = acc
-            u[k] = uk
-            s = 2.0 * (acc >= uk) - 1.0
-            dx[k] = s
-            ddx[k] = s
-        else:
-            # climb until a level whose next zig-zag sibling is inside the bound
-            while True:
-                k += 1
-                if k == n:
-                    break
-                uu = u[k] + dx[k]
-                u[k] = uu
-                ddx[k] = -ddx[k]
-                dx[k] = ddx[k] - dx[k]
-                diff = c[k] - uu
-                if part[k + 1] + rd[k] * diff * diff < bnd[k]:
-                    break
+                climb = True  # its zig-zag siblings are no closer
+            else:
+                part[k] = d
+                km = k - 1
+                bk = beg[k]
+                acc = sig[km, bk + 1]
+                for j in range(bk, km, -1):
+                    acc -= mu[km, j] * u[j]
+                    sig[km, j] = acc
+                beg[km] = max(beg[km], bk)
+                beg[k] = k
+                k = km
+                uk = np.floor(acc + 0.5)
+                c[k] = acc
+                u[k] = uk
+                s = 2.0 * (acc >= uk) - 1.0
+                dx[k] = s
+                ddx[k] = s
+                diff = acc - uk
+                d = part[k + 1] + rd[k] * diff * diff  # the nearest child, evaluated once
+                if d < bnd[k]:
+                    continue
+        # climb to the first level whose next zig-zag sibling is inside the bound
+        while True:
+            k += 1
             if k == n:
                 break
+            step = dx[k]
+            uu = u[k] + step
+            u[k] = uu
+            ddx[k] = -ddx[k]
+            dx[k] = ddx[k] - step
+            diff = c[k] - uu
+            d = part[k + 1] + rd[k] * diff * diff
+            if d < bnd[k]:
+                break
+        if k == n:
+            break
+        climb = False
     return best
 
 
