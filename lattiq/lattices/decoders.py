@@ -433,13 +433,13 @@ def _auto_depth(n: int) -> int:
     """Deep-insertion depth used by :class:`GenericDecoder` when none is given.
 
     Deeper insertion costs more reduction time and buys a smaller enumeration tree. Below
-    dimension 24 the tree is tiny and plain LLL wins even for one point; from 24 to 39,
+    dimension 28 the tree is small and plain LLL wins even for one point; from 28 to 39,
     depth 4 (insertions near the front and just behind) takes most of the gain at a
     quarter of the cost; from 40 on the tree dominates and unrestricted insertion pays
     (a 1.3-1.6x smaller tree than plain LLL at 40-48 on random integer bases, measured by
     ``benchmarks/bench_user_lattices.py``).
     """
-    if n < 24:
+    if n < 28:
         return 0
     if n < 40:
         return 4
