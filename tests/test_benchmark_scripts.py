@@ -60,3 +60,14 @@ def test_compare_codes_trains_evaluates_and_tabulates(tmp_path, capsys):
     assert leech[2].strip() == "leech" and int(leech[3]) == 4 * 49
     assert float(leech[7]) < 1e-5  # the search chose the best codeword
     assert "(implicit codebook)" in rows[1]
+
+
+def test_bench_user_lattices_runs_and_checks(capsys):
+    # with or without fpylll (absent from the project's environment: its columns stay empty)
+    mod = _load("bench_user_lattices")
+    args = ["--basis-dims", "4", "8", "--cvp-dims", "4", "8", "--repeats", "1", "--targets", "3"]
+    assert mod.main(args) == 0
+    out = capsys.readouterr().out
+    assert "| 8 | 3 |" in out and "from_basis" in out
+    if not mod.HAVE_FPYLLL:
+        assert "| — | — |" in out and "ABSENT" in out

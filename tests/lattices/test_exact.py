@@ -13,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lattiq.lattices import Lattice, get_lattice
-from lattiq.lattices.exact import exact_det, integer_det, integer_gram, integer_rank
+from lattiq.lattices.exact import (
+    RANK_PRIME,
+    exact_det,
+    integer_det,
+    integer_gram,
+    integer_rank,
+    integer_rank_certified,
+)
 
 
 def fraction_rank_det(M):
@@ -56,7 +63,7 @@ def test_rank_and_det_match_fraction_elimination(k, extra, seed):
     rank = int(rng.integers(0, k + 1))
     M = dependent_rows(rng, k, m, rank) if rank < k else rng.integers(-20, 21, (k, m))
     r_want, d_want = fraction_rank_det(M.tolist())
-    assert integer_rank(M) == r_want
+    assert integer_rank(M) == r_want == integer_rank_certified(M)
     if k == m:
         assert integer_det(M) == d_want
         assert exact_det(M.tolist()) == d_want
@@ -91,6 +98,23 @@ def test_exact_det_rational_and_symbolic():
         integer_det(np.ones((2, 3), dtype=np.int64))
     with pytest.raises(TypeError, match="integer"):
         integer_det(np.array([[1.5, 0], [0, 1]], dtype=object))
+
+
+def test_certified_rank_when_the_prime_divides_every_minor():
+    p = RANK_PRIME
+    M = np.array([[p, 0, 0], [0, 1, 0]], dtype=np.int64)  # rank 1 modulo p, 2 over Q
+    assert integer_rank_certified(M) == 2
+    S = np.array([[1, 2], [3, 6 - p]], dtype=np.int64)  # det = -p: singular modulo p
+    assert integer_rank_certified(S) == 2
+    L = Lattice.from_basis(S)
+    assert L.det() == p * p
+    rng = np.random.default_rng()
+    M = dependent_rows(rng, 12, 15, 7, -(2**20), 2**20)
+    assert integer_rank_certified(M) == 7 == fraction_rank_det(M.tolist())[0]
+    with pytest.raises(ValueError, match="2\\*\\*31"):
+        integer_rank_certified(np.array([[2**31, 0], [0, 1]]))
+    with pytest.raises(TypeError, match="integer"):
+        integer_rank_certified(np.eye(2))
 
 
 def test_integer_gram_is_exact_beyond_int64():
