@@ -249,8 +249,8 @@ def cvp_kernel(x, Q, R, U, max_abs, out):  # pragma: no cover - compiled
     distances the first leaf reached wins. From dimension ``PREPASS_MIN_DIM`` on, a pruned
     pass (profile ``sqrt((n - k) / n)``) runs first: it usually finds the closest point
     at a small fraction of the cost, and the complete search that follows starts from
-    its distance, so it only has to prove there is nothing strictly closer (about 10%
-    fewer nodes in all at dimensions 32-48). The answer is exact either way.
+    its distance, so it only has to prove there is nothing strictly closer. The answer
+    is exact either way.
 
     Returns 0, or 1 without decoding anything when some ``|x_ij|`` is not ``<= max_abs``
     (too large, or NaN): the caller reports it.

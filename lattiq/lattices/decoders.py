@@ -19,8 +19,9 @@ Algorithms and costs (``n`` = dimension)
 * Leech: maximum-likelihood decoding through the Golay code's sextet / hexacode structure
   (after Vardy & Be'ery 1993), about 10,000 real operations in the worst case and far
   fewer on average thanks to exact pruning: see :func:`decode_leech`.
-* Generic: LLL reduction once, then Schnorr–Euchner enumeration per point
-  (exponential in ``n`` in the worst case, exact).
+* Generic: LLL reduction (with deep insertions from dimension 28) once, then
+  Schnorr–Euchner enumeration per point (exponential in ``n`` in the worst case, exact):
+  see :class:`GenericDecoder`.
 
 Ties (points equidistant from two or more lattice points, a set of measure zero) are broken
 deterministically; each function states its rule.
@@ -436,7 +437,8 @@ def _auto_depth(n: int) -> int:
     dimension 28 the tree is small and plain LLL wins even for one point; from 28 to 39,
     depth 4 (insertions near the front and just behind) takes most of the gain at a
     quarter of the cost; from 40 on the tree dominates and unrestricted insertion pays
-    (a 1.3-1.6x smaller tree than plain LLL at 40-48 on random integer bases, measured by
+    (on random integer bases, a tree 1.3-1.6x smaller on average than after plain LLL at
+    dimensions 40-48, by node counts; the end-to-end effect is in
     ``benchmarks/bench_user_lattices.py``).
     """
     if n < 28:
@@ -460,7 +462,7 @@ class GenericDecoder:
     (the first leaf is Babai's nearest-plane point). Nothing is pruned beyond the current
     best distance, so the answer is exact. Coefficients w.r.t. ``basis`` are ``u U``. Exact
     ties: the first leaf found wins. Cost grows exponentially with the dimension; with
-    deep insertions the search tree of a random integer lattice is 1.2–3x smaller than
+    deep insertions the search tree of a random integer lattice has 1–3x fewer nodes than
     after plain LLL at dimensions 40–48, and a step costs O(1) on average (the centres are
     kept as partial sums). Measured against fpylll in ``docs/benchmarks.md``.
 
