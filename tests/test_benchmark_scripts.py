@@ -113,3 +113,12 @@ def test_bench_report_against_a_baseline(capsys):
     out = capsys.readouterr().out
     assert "report tables identical in every setting: yes" in out
     assert "| current, warm result cache |" in out
+def test_bench_user_lattices_runs_and_checks(capsys):
+    # with or without fpylll (absent from the project's environment: its columns stay empty)
+    mod = _load("bench_user_lattices")
+    args = ["--basis-dims", "4", "8", "--cvp-dims", "4", "8", "--repeats", "1", "--targets", "3"]
+    assert mod.main(args) == 0
+    out = capsys.readouterr().out
+    assert "| 8 | 3 |" in out and "from_basis" in out
+    if not mod.HAVE_FPYLLL:
+        assert "| — | — |" in out and "ABSENT" in out

@@ -12,6 +12,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ._reduction_kernels import DEPENDENT, lll_kernel
+
+#: ``cvp_prepare_kernel`` status: the basis has a NaN or infinite entry.
+NONFINITE = -4
+#: From this dimension on, ``cvp_kernel`` runs a pruned pass first for its radius.
+PREPASS_MIN_DIM = 24
+
 _JIT = dict(cache=True, nogil=True)
 
 
@@ -142,56 +149,228 @@ def an_kernel(x, inv_scale, out):  # pragma: no cover - compiled
             out[k, i] = f[i]
 
 
-@numba.njit(**_JIT)
-def enum_kernel(y, R, out):  # pragma: no cover - compiled
-    """Schnorr–Euchner closest-vector enumeration.
+@numba.njit(inline="always")
+def _cvp_one(
+    yk, mu, rd, sig, beg, c, u, dx, ddx, part, best_u, best, prune, bnd
+):  # pragma: no cover - compiled
+    """Schnorr–Euchner search for integer ``u`` minimising ``Σ_k rd_k (c_k(u) - u_k)²``.
 
-    ``R`` (n, n) upper triangular with positive diagonal, ``y`` (N, n) targets in the same
-    orthonormal frame; finds integer ``u`` minimising ``|y - R u|²`` exactly (depth-first,
-    zig-zag order around each projected centre, radius shrinking at every new leaf; the
-    first descent is Babai's nearest-plane point). Strict improvement only, so among equal
-    distances the first leaf reached wins.
+    ``yk[k] = y_k / R_kk``, ``mu[k, j] = R_kj / R_kk`` (j > k), ``rd[k] = R_kk²``; the
+    centre of level ``k`` is ``c_k = yk_k - Σ_{j>k} mu_kj u_j``. Only leaves strictly below
+    ``best`` are kept (the best one goes to ``best_u``); returns the best squared distance.
+    A node at level ``k`` is kept while its partial distance is below
+    ``bnd[k] = prune[k] * best``: all ones is the complete (exact) search, a profile below
+    one a pruned search that may miss the closest point (used only to find a good radius
+    before the complete search).
+
+    The centres come from partial sums ``sig[k, j] = yk_k - Σ_{i>=j} mu_ki u_i`` that are
+    recomputed only from the highest level changed since row ``k`` was last used
+    (``beg[k + 1]``), which makes a step O(1) on average instead of O(n). Children are
+    visited in zig-zag order around the centre, so their distances never decrease: the
+    first child over the bound ends the level.
     """
-    N, n = y.shape
-    c = np.empty(n)
-    u = np.empty(n, np.int64)
-    step = np.empty(n, np.int64)
-    part = np.empty(n + 1)
-    best_u = np.empty(n, np.int64)
-    diag2 = np.empty(n)
+    n = yk.shape[0]
     for k in range(n):
-        diag2[k] = R[k, k] * R[k, k]
-    for p in range(N):
-        best = np.inf
-        part[n] = 0.0
-        k = n - 1
-        c[k] = y[p, k] / R[k, k]
-        u[k] = np.int64(np.floor(c[k] + 0.5))
-        step[k] = 1 if c[k] >= u[k] else -1
-        while True:
-            diff = c[k] - u[k]
-            d = part[k + 1] + diag2[k] * diff * diff
-            if d < best:
-                if k == 0:
-                    best = d
-                    for i in range(n):
-                        best_u[i] = u[i]
-                    u[0] += step[0]
-                    step[0] = -step[0] - (1 if step[0] > 0 else -1)
-                else:
-                    part[k] = d
-                    k -= 1
-                    acc = y[p, k]
-                    for j in range(k + 1, n):
-                        acc -= R[k, j] * u[j]
-                    c[k] = acc / R[k, k]
-                    u[k] = np.int64(np.floor(c[k] + 0.5))
-                    step[k] = 1 if c[k] >= u[k] else -1
+        sig[k, n] = yk[k]
+        beg[k] = n - 1
+        bnd[k] = prune[k] * best
+    beg[n] = n - 1
+    part[n] = 0.0
+    k = n - 1
+    ck = yk[k]
+    uk = np.floor(ck + 0.5)
+    c[k] = ck
+    u[k] = uk
+    s = 2.0 * (ck >= uk) - 1.0
+    dx[k] = s
+    ddx[k] = s
+    d = rd[k] * (ck - uk) * (ck - uk)
+    climb = not d < bnd[k]
+    while True:
+        # here, unless climbing: the node at level k has partial distance d < bnd[k]
+        if not climb:
+            if k == 0:  # a leaf strictly better than the best so far
+                best = d
+                for i in range(n):
+                    best_u[i] = u[i]
+                    bnd[i] = prune[i] * d
+                climb = True  # its zig-zag siblings are no closer
             else:
-                if k == n - 1:
-                    break
-                k += 1
-                u[k] += step[k]
-                step[k] = -step[k] - (1 if step[k] > 0 else -1)
-        for i in range(n):
-            out[p, i] = best_u[i]
+                part[k] = d
+                km = k - 1
+                bk = beg[k]
+                acc = sig[km, bk + 1]
+                for j in range(bk, km, -1):
+                    acc -= mu[km, j] * u[j]
+                    sig[km, j] = acc
+                beg[km] = max(beg[km], bk)
+                beg[k] = k
+                k = km
+                uk = np.floor(acc + 0.5)
+                c[k] = acc
+                u[k] = uk
+                s = 2.0 * (acc >= uk) - 1.0
+                dx[k] = s
+                ddx[k] = s
+                diff = acc - uk
+                d = part[k + 1] + rd[k] * diff * diff  # the nearest child, evaluated once
+                if d < bnd[k]:
+                    continue
+        # climb to the first level whose next zig-zag sibling is inside the bound
+        while True:
+            k += 1
+            if k == n:
+                break
+            step = dx[k]
+            uu = u[k] + step
+            u[k] = uu
+            ddx[k] = -ddx[k]
+            dx[k] = ddx[k] - step
+            diff = c[k] - uu
+            d = part[k + 1] + rd[k] * diff * diff
+            if d < bnd[k]:
+                break
+        if k == n:
+            break
+        climb = False
+    return best
+
+
+@numba.njit(**_JIT)
+def cvp_kernel(x, Q, R, U, max_abs, out):  # pragma: no cover - compiled
+    """Exact closest-vector search by Schnorr–Euchner enumeration, one target at a time.
+
+    ``x`` (N, m) targets; ``Q`` (m, n) and ``R`` (n, n) from :func:`cvp_prepare_kernel`
+    (``R`` upper triangular with a positive diagonal); ``U`` (n, n) int64 the change of
+    basis. Each target is projected, ``y = Qᵀ x``, the integer ``u`` minimising
+    ``|y - R u|²`` is found, and ``u U`` (coefficients w.r.t. the original basis) is
+    written to ``out`` (N, n). The first leaf reached is Babai's nearest-plane point and
+    the radius shrinks at every better leaf; strict improvement only, so among equal
+    distances the first leaf reached wins. From dimension ``PREPASS_MIN_DIM`` on, a pruned
+    pass (profile ``sqrt((n - k) / n)``) runs first: it usually finds the closest point
+    at a small fraction of the cost, and the complete search that follows starts from
+    its distance, so it only has to prove there is nothing strictly closer. The answer
+    is exact either way.
+
+    Returns 0, or 1 without decoding anything when some ``|x_ij|`` is not ``<= max_abs``
+    (too large, or NaN): the caller reports it.
+    """
+    N, m = x.shape
+    n = R.shape[0]
+    for p in range(N):
+        for i in range(m):
+            if not abs(np.float64(x[p, i])) <= max_abs:
+                return 1
+    mu = np.zeros((n, n))
+    rd = np.empty(n)
+    for k in range(n):
+        rd[k] = R[k, k] * R[k, k]
+        for j in range(k + 1, n):
+            mu[k, j] = R[k, j] / R[k, k]
+    sig = np.zeros((n, n + 1))
+    beg = np.empty(n + 1, np.int64)
+    c = np.empty(n)
+    u = np.empty(n)
+    dx = np.empty(n)
+    ddx = np.empty(n)
+    part = np.empty(n + 1)
+    best_u = np.empty(n)
+    bu = np.empty(n, np.int64)
+    yk = np.zeros(n)
+    bnd = np.empty(n)
+    full = np.ones(n)
+    # pruning profile of the first pass: level k (n - k coordinates fixed) keeps nodes
+    # below sqrt((n - k) / n) times the best distance
+    pre = np.empty(n)
+    for k in range(n):
+        pre[k] = np.sqrt((n - k) / n)
+    two_pass = n >= PREPASS_MIN_DIM
+    for p in range(N):
+        for k in range(n):
+            yk[k] = 0.0
+        for i in range(m):
+            xi = np.float64(x[p, i])
+            for k in range(n):
+                yk[k] += xi * Q[i, k]
+        for k in range(n):
+            yk[k] /= R[k, k]
+        best = np.inf
+        if two_pass:  # a cheap pruned pass for a good radius, then the complete search
+            best = _cvp_one(yk, mu, rd, sig, beg, c, u, dx, ddx, part, best_u, best, pre, bnd)
+        _cvp_one(yk, mu, rd, sig, beg, c, u, dx, ddx, part, best_u, best, full, bnd)
+        for k in range(n):
+            bu[k] = np.int64(best_u[k])
+        for j in range(n):
+            acc = np.int64(0)
+            for k in range(n):
+                acc += bu[k] * U[k, j]
+            out[p, j] = acc
+    return 0
+
+
+@numba.njit(**_JIT)
+def cvp_prepare_kernel(B, W, U, Q, R, delta, depth):  # pragma: no cover - compiled
+    """Reduce the rows of ``B`` and factor the result for :func:`cvp_kernel`, in one call.
+
+    The rows are first put in order of increasing norm (LLL then needs about a third fewer
+    swaps on random bases), then reduced by :func:`lll_kernel` on ``W``. On return ``U`` is
+    the unimodular change of basis, ``W = U B`` (recomputed from the integers ``U``) and
+    ``Wᵀ = Q R`` with ``Q`` (m, n) orthonormal columns and ``R`` (n, n) upper triangular
+    with a positive diagonal. Returns :func:`lll_kernel`'s status, or ``NONFINITE`` (-4)
+    for a basis with NaN or infinite entries.
+    """
+    n, m = B.shape
+    norms = np.empty(n)
+    for i in range(n):
+        s = 0.0
+        for j in range(m):
+            s += B[i, j] * B[i, j]
+        if not np.isfinite(s):
+            return NONFINITE
+        norms[i] = s
+    order = np.argsort(norms, kind="mergesort")
+    for i in range(n):
+        for j in range(n):
+            U[i, j] = 0
+        U[i, order[i]] = 1
+        for j in range(m):
+            W[i, j] = B[order[i], j]
+    st = lll_kernel(W, U, delta, depth, 100_000 * n * n)
+    if st < 0:
+        return st
+    for i in range(n):  # W = U B again, from the exact integers
+        for j in range(m):
+            W[i, j] = 0.0
+        for k in range(n):
+            uik = np.float64(U[i, k])
+            if uik != 0.0:
+                for j in range(m):
+                    W[i, j] += uik * B[k, j]
+    # Wᵀ = Q R by Gram–Schmidt with one reorthogonalisation ("twice is enough":
+    # Giraud, Langou & Rozložník 2005), orthogonal to working precision
+    v = np.empty(m)
+    for k in range(n):
+        for j in range(m):
+            v[j] = W[k, j]
+        for i in range(k):
+            R[i, k] = 0.0
+        for _ in range(2):
+            for i in range(k):
+                d = 0.0
+                for j in range(m):
+                    d += Q[j, i] * v[j]
+                R[i, k] += d
+                for j in range(m):
+                    v[j] -= d * Q[j, i]
+        nv = 0.0
+        for j in range(m):
+            nv += v[j] * v[j]
+        nv = np.sqrt(nv)
+        R[k, k] = nv
+        for i in range(k + 1, n):
+            R[i, k] = 0.0
+        if not nv > 0.0:
+            return DEPENDENT
+        for j in range(m):
+            Q[j, k] = v[j] / nv
+    return st

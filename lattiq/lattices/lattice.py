@@ -20,7 +20,7 @@ import numpy as np
 import sympy
 
 from . import theta as _theta
-from .exact import exact_det
+from .exact import exact_det, integer_det, integer_gram, integer_rank_certified
 
 __all__ = ["Lattice", "CONTAINS_TOL"]
 
@@ -139,7 +139,27 @@ class Lattice:
         are kept exactly: the integer frame is the basis times the common denominator. Other
         floats give a lattice in the coefficient frame. Raises ``ValueError`` for a wrong
         shape, NaN/Inf, or linearly dependent rows.
+
+        Independence of an exact basis is decided exactly
+        (:func:`lattiq.lattices.exact.integer_rank_certified`: full rank modulo a prime
+        proves it; otherwise fraction-free elimination on Python integers decides), and
+        :meth:`det` is exact too. A 64 x 64 basis with entries in [-50, 50] takes well
+        under a millisecond, its determinant about 0.02 s.
         """
+        arr = np.asarray(basis)
+        if arr.dtype.kind in "iuf" and arr.ndim == 2 and arr.size:
+            # numeric arrays: vectorised checks instead of a per-entry walk
+            Bf = arr.astype(np.float64)
+            k, m = arr.shape
+            if k > m:
+                raise ValueError(f"{k} basis vectors in R^{m} cannot be linearly independent")
+            if not np.all(np.isfinite(Bf)):
+                raise ValueError("basis contains NaN or Inf")
+            if arr.dtype.kind in "iu" or np.array_equal(Bf, np.round(Bf)):
+                if np.max(np.abs(Bf)) > 2**31:
+                    raise ValueError("basis entries are too large for exact int64 arithmetic")
+                return cls._from_integer_rows(arr.astype(np.int64), 1, name)
+            return cls._from_float_rows(Bf, name)
         B = np.asarray(basis, dtype=object)
         if B.ndim != 2 or B.shape[0] == 0 or B.shape[1] == 0:
             raise ValueError(f"basis must be a non-empty 2-D array (rows = vectors), got {B.shape}")
@@ -156,12 +176,23 @@ class Lattice:
                 for v in row:
                     den = den * v.denominator // math.gcd(den, v.denominator)
             Bi = np.array([[int(v * den) for v in row] for row in exact], dtype=object)
-            if sympy.Matrix(Bi.tolist()).rank() < k:
-                raise ValueError(f"basis rows are linearly dependent (rank < {k})")
-            if np.max(np.abs(Bi.astype(float))) > 2**31:
+            if max(abs(v) for v in Bi.flat) > 2**31:
                 raise ValueError("basis entries are too large for exact int64 arithmetic")
-            return cls(name=name, family="generic", n=k, basis_int=Bi.astype(np.int64),
-                       scale=sympy.Rational(1, den))
+            return cls._from_integer_rows(Bi.astype(np.int64), den, name)
+        return cls._from_float_rows(Bf, name)
+
+    @classmethod
+    def _from_integer_rows(cls, Bi: np.ndarray, den: int, name: str) -> Lattice:
+        """Exact lattice of integer rows ``Bi`` (int64, entries below 2^31) scaled by 1/den."""
+        k = Bi.shape[0]
+        if integer_rank_certified(Bi) < k:
+            raise ValueError(f"basis rows are linearly dependent (rank < {k})")
+        return cls(name=name, family="generic", n=k, basis_int=Bi, scale=sympy.Rational(1, den))
+
+    @classmethod
+    def _from_float_rows(cls, Bf: np.ndarray, name: str) -> Lattice:
+        """Lattice of an inexact float basis (coefficient frame)."""
+        k = Bf.shape[0]
         if np.linalg.matrix_rank(Bf) < k:
             raise ValueError(f"basis rows are linearly dependent (rank < {k})")
         return cls(name=name, family="generic", n=k, basis_int=None, _basis_float=Bf)
@@ -190,7 +221,7 @@ class Lattice:
         if exact is not None:
             ge = sympy.Matrix([[sympy.Rational(v.numerator, v.denominator) for v in r]
                                for r in exact])
-            if ge.det() <= 0:
+            if exact_det(ge) <= 0:
                 raise ValueError("Gram matrix is not positive definite")
         return cls(name=name, family="generic", n=G.shape[0], basis_int=None,
                    _basis_float=C, _gram_exact=ge)
@@ -231,8 +262,13 @@ class Lattice:
         if self._gram_exact is not None:
             return self._gram_exact
         if self.basis_int is not None:
-            Bi = sympy.Matrix(self.basis_int.tolist())
-            return (Bi * Bi.T) * self.scale**2
+            G = integer_gram(self.basis_int)  # exact Python ints
+            s2 = self.scale**2
+            if s2.is_Rational:
+                p, q = int(s2.p), int(s2.q)
+                return sympy.Matrix(G.shape[0], G.shape[1],
+                                    [sympy.Rational(int(g) * p, q) for g in G.flat])
+            return sympy.Matrix(G.tolist()) * s2
         return sympy.Matrix(self.gram_float().tolist())
 
     def gram_float(self) -> np.ndarray:
@@ -254,9 +290,19 @@ class Lattice:
     # ------------------------------------------------------------------ invariants
 
     def det(self):
-        """Determinant of the Gram matrix (exact: sympy rational where the Gram is exact)."""
+        """Determinant of the Gram matrix (exact: sympy rational where the Gram is exact).
+
+        Integer-frame lattices use fraction-free elimination on Python integers: of the
+        basis itself when it is square (``det G = det(B)²``), of the integer Gram matrix
+        otherwise, times ``scale^(2 dim)``.
+        """
         if "det" in self._known:
             return self._known["det"]
+        if self.basis_int is not None:
+            Bi = self.basis_int
+            square = Bi.shape[0] == Bi.shape[1]
+            d = integer_det(Bi) ** 2 if square else integer_det(integer_gram(Bi))
+            return sympy.Integer(d) * self.scale ** (2 * self.dim)
         if self.is_exact:
             return exact_det(self.gram())
         return float(np.linalg.det(self.gram_float()))

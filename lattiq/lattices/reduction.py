@@ -1,4 +1,5 @@
-"""Lattice basis reduction: Gram–Schmidt and LLL for bases given as rows.
+"""Lattice basis reduction: Gram–Schmidt and LLL (with deep insertions) for bases given as
+rows.
 
 LLL (Lenstra, Lenstra & Lovász 1982) turns any basis into one whose vectors are short and
 nearly orthogonal; the generic closest-vector decoder enumerates on such a basis. The
@@ -6,13 +7,16 @@ kernel is the floating-point variant of Schnorr & Euchner (1994): Gram–Schmidt
 recomputed from the current basis, while the basis change ``U`` is kept in exact integers,
 so ``U`` is always unimodular and ``U @ B`` is always a basis of the same lattice; floating
 point only affects how well reduced the result is, and :func:`is_lll_reduced` checks that.
+Deep insertions (Schnorr & Euchner's "LLL with deep insertions") move a row forward past
+several others when that shortens a Gram–Schmidt vector; the result is still LLL-reduced
+and its Gram–Schmidt norms decay more slowly, which shrinks closest-vector enumeration.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._reduction_kernels import lll_kernel
+from ._reduction_kernels import DEPENDENT, lll_kernel
 
 __all__ = ["gram_schmidt", "is_lll_reduced", "lll_reduce"]
 
@@ -74,8 +78,8 @@ def gram_schmidt(basis) -> tuple[np.ndarray, np.ndarray]:
     return mu, bn
 
 
-def lll_reduce(basis, delta: float = 0.99) -> tuple[np.ndarray, np.ndarray]:
-    """LLL-reduce a lattice basis (rows).
+def lll_reduce(basis, delta: float = 0.99, depth: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """LLL-reduce a lattice basis (rows), optionally with deep insertions.
 
     The result ``B' = U B`` is size-reduced and satisfies Lovász's condition:
 
@@ -83,12 +87,18 @@ def lll_reduce(basis, delta: float = 0.99) -> tuple[np.ndarray, np.ndarray]:
         |\\mu_{ij}| \\le \\tfrac12, \\qquad
         |b_k^*|^2 \\ge (\\delta - \\mu_{k,k-1}^2)\\, |b_{k-1}^*|^2 .
 
+    With ``depth > 0`` it also satisfies the deep-insertion condition for every position
+    ``i`` with ``i < depth`` or ``k - i <= depth``: the projection of ``b_k`` orthogonal to
+    ``b_0, …, b_{i-1}`` is not shorter than ``sqrt(delta) |b_i^*|``.
+
     Parameters
     ----------
     basis : (n, m) array_like, n <= m
         Linearly independent rows, integer or float.
     delta : float
         Lovász constant in ``(1/4, 1)``; 0.99 gives well-reduced bases.
+    depth : int
+        Deep-insertion depth: 0 for plain LLL, ``n`` or more for unrestricted insertions.
 
     Returns
     -------
@@ -106,11 +116,14 @@ def lll_reduce(basis, delta: float = 0.99) -> tuple[np.ndarray, np.ndarray]:
     B, is_int = _as_basis(basis)
     if not 0.25 < float(delta) < 1.0:
         raise ValueError(f"delta must lie in (0.25, 1), got {delta}")
-    gram_schmidt(B)  # raises on dependent rows
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)) or depth < 0:
+        raise ValueError(f"depth must be an integer >= 0, got {depth!r}")
     n = B.shape[0]
-    work = B.astype(np.float64).copy()
+    work = B.astype(np.float64)  # a copy: the kernel works in place
     U = np.eye(n, dtype=np.int64)
-    it = lll_kernel(work, U, float(delta), 100_000 * n * n)
+    it = lll_kernel(work, U, float(delta), int(min(depth, n)), 100_000 * n * n)
+    if it == DEPENDENT:
+        raise ValueError("basis rows are linearly dependent (or numerically so in float64)")
     if it < 0:  # pragma: no cover - would need a pathological basis
         raise RuntimeError("LLL did not converge; the basis may be numerically degenerate")
     if is_int:

@@ -185,3 +185,150 @@ def test_generic_parallel_cache_and_limits():
         dec.decode(np.zeros((2, 4)))
     with pytest.raises(ValueError, match="dependent"):
         GenericDecoder([[1.0, 1.0], [2.0, 2.0]])
+
+
+# ------------------------------------------------------- deep insertions, fast decoder
+def deep_condition_holds(R, depth, delta=0.99, eps=1e-9) -> bool:
+    """Deep-insertion condition, recomputed here from a fresh Gram–Schmidt: for every row
+    ``k`` and admissible position ``i`` (``i < depth`` or ``k - i <= depth``), the
+    projection of ``b_k`` orthogonal to ``b_0..b_{i-1}`` is not shorter than
+    ``sqrt(delta) |b*_i|``."""
+    mu, bn = gram_schmidt(R)
+    n = len(bn)
+    for k in range(1, n):
+        proj = bn[k] + np.cumsum((mu[k, :k] ** 2 * bn[:k])[::-1])[::-1]  # proj[i], i < k
+        for i in range(k):
+            if (i < depth or k - i <= max(depth, 1)) and proj[i] < delta * bn[i] * (1 - eps):
+                return False
+    return True
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(2, 7).flatmap(lambda n: random_bases(n, max_entry=9)), st.integers(0, 8))
+def test_deep_lll_properties(B, depth):
+    R, U = lll_reduce(B, depth=depth)
+    assert np.array_equal(R, U @ B)
+    assert abs(round(np.linalg.det(U.astype(float)))) == 1
+    assert is_lll_reduced(R) and deep_condition_holds(R, depth)
+
+
+def test_deep_lll_fresh_random_bases():
+    rng = np.random.default_rng()
+    for n, depth in ((20, 4), (30, 30), (24, 0)):
+        B = rng.integers(-50, 51, (n, n))
+        R, U = lll_reduce(B, depth=depth)
+        assert np.array_equal(R, U @ B) and is_lll_reduced(R)
+        assert deep_condition_holds(R, depth)
+        # same lattice: integer change of basis with determinant ±1, both ways
+        V = np.rint(np.linalg.solve(R.T.astype(float), B.T.astype(float)).T).astype(np.int64)
+        assert np.array_equal(V @ R, B)
+    with pytest.raises(ValueError, match="depth"):
+        lll_reduce(np.eye(3), depth=-1)
+
+
+def reference_cvp(B: np.ndarray, t: np.ndarray) -> int:
+    """Exact squared distance from integer ``t`` to the lattice of integer rows ``B``:
+    Fincke–Pohst enumeration (recursive, fixed radius = Babai's distance, float pruning
+    padded so no candidate is lost) with every leaf judged in exact integers."""
+    R_basis, _ = lll_reduce(B, depth=0)
+    Bi = [[int(v) for v in row] for row in R_basis]
+    ti = [int(v) for v in t]
+    Rf = R_basis.astype(float)
+    q, r = np.linalg.qr(Rf.T)
+    y = q.T @ t.astype(float)
+    n = len(Bi)
+
+    def exact(u):
+        v = [sum(u[i] * Bi[i][j] for i in range(n)) for j in range(len(ti))]
+        return sum((a - b) ** 2 for a, b in zip(v, ti, strict=True))
+
+    u = [0] * n  # Babai's nearest plane gives the radius
+    for k in range(n - 1, -1, -1):
+        u[k] = round((y[k] - sum(r[k, j] * u[j] for j in range(k + 1, n))) / r[k, k])
+    best = [exact(u)]
+    bound = best[0] * (1 + 1e-9) + 1e-6
+
+    def rec(k, partial, u):
+        if k < 0:
+            best[0] = min(best[0], exact(u))
+            return
+        c = (y[k] - sum(r[k, j] * u[j] for j in range(k + 1, n))) / r[k, k]
+        h = np.sqrt(max(bound - partial, 0.0)) / abs(r[k, k])
+        for v in range(int(np.floor(c - h)) - 1, int(np.ceil(c + h)) + 2):
+            p = partial + (r[k, k] * (c - v)) ** 2
+            if p <= bound:
+                u[k] = v
+                rec(k - 1, p, u)
+        u[k] = 0
+
+    rec(n - 1, 0.0, [0] * n)
+    return best[0]
+
+
+def exact_sq_dist(coef, B, t) -> int:
+    v = np.asarray(coef, dtype=object) @ np.asarray(B, dtype=object)
+    return sum((int(a) - int(b)) ** 2 for a, b in zip(v, t, strict=True))
+
+
+@pytest.mark.parametrize("n", [6, 10, 13, 20, 26, 28, pytest.param(32, marks=pytest.mark.slow)])
+def test_generic_matches_reference_enumeration(n):
+    # 26: pruned first pass on a plain LLL basis; 28, 32: with depth-4 deep insertions
+    rng = np.random.default_rng()
+    B = rng.integers(-50, 51, (n, n))
+    while abs(np.linalg.det(B.astype(float))) < 0.5:
+        B = rng.integers(-50, 51, (n, n))
+    T = rng.integers(-1000, 1001, (8 if n < 20 else 3 if n < 28 else 2, n))
+    coef = GenericDecoder(B).decode(T)
+    for c, t in zip(coef, T, strict=True):
+        assert exact_sq_dist(c, B, t) == reference_cvp(B, t)
+
+
+def test_generic_depths_and_batching_agree():
+    # plain LLL, depth 4 and unrestricted insertions give different bases of one lattice;
+    # the exact distances must agree, one target at a time or batched, in threads or not
+    rng = np.random.default_rng()
+    n = 28
+    B = rng.integers(-50, 51, (n, n))
+    T = rng.integers(-1000, 1001, (12, n))
+    want = None
+    for depth in (0, 4, n):
+        dec = GenericDecoder(B, depth=depth)
+        assert np.array_equal(dec.reduced, (dec.U @ B).astype(float))
+        np.testing.assert_allclose(dec.Q.T @ dec.Q, np.eye(n), atol=1e-12)
+        np.testing.assert_allclose(dec.Q @ dec.R, dec.reduced.T, atol=1e-9 * np.abs(B).max())
+        d = [exact_sq_dist(c, B, t) for c, t in zip(dec.decode(T), T, strict=True)]
+        one = [exact_sq_dist(dec.decode(t), B, t) for t in T]
+        assert d == one
+        want = d if want is None else want
+        assert d == want
+    big = np.repeat(T, 800, axis=0).astype(np.float64)  # enough rows for threads
+    dec = GenericDecoder(B)
+    assert np.array_equal(dec.decode(big, parallel=2), dec.decode(big))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 5).flatmap(lambda n: random_bases(n, max_entry=7)),
+       st.integers(0, 2**32 - 1))
+def test_generic_translation_and_idempotence(B, seed):
+    rng = np.random.default_rng(seed)
+    dec = GenericDecoder(B)
+    n = len(B)
+    x = rng.standard_normal((5, n)) * 6
+    w = rng.integers(-4, 5, (5, n))
+    c = dec.decode(x)
+    assert np.array_equal(dec.decode(x + w @ B), c + w)  # ties have measure zero
+    assert np.array_equal(dec.decode((c @ B).astype(float)), c)  # lattice points are fixed
+
+
+def test_generic_decoder_bad_input():
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        GenericDecoder([[1.0, np.inf], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="n <= m rows"):
+        GenericDecoder(np.ones((3, 2)))
+    with pytest.raises(ValueError, match="depth"):
+        GenericDecoder(np.eye(2), depth=-2)
+    with pytest.raises(ValueError, match="dependent"):
+        GenericDecoder(np.array([[1, 2, 3], [2, 4, 6], [0, 0, 1]]))
+    dec = GenericDecoder(np.eye(3) * 2)
+    with pytest.raises(ValueError, match="NaN"):
+        dec.decode(np.array([[0.0, np.nan, 1.0]]))
