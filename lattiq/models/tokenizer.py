@@ -114,10 +114,10 @@ class TokenizerConfig:
     qk_norm: bool = False
     pos_embed: str = "learned"
     pos_scale: float = 0.02
-    ln_pre: bool = False
+    ln_pre: bool = True
     dec_in_init: str = "matched"
     dec_head: str = "linear"
-    out_clamp: bool = False
+    out_clamp: bool = True
     quantizer: QuantizerConfig = field(default_factory=QuantizerConfig)
 
     def validate(self) -> None:
