@@ -417,7 +417,7 @@ def _layouts(x: np.ndarray):
     yield np.round(x).astype(">i8")
 
 
-KERNELS = [dk.zn_kernel, dk.dn_kernel, dk.an_kernel, dk.e8_kernel, dk.enum_kernel,
+KERNELS = [dk.zn_kernel, dk.dn_kernel, dk.an_kernel, dk.e8_kernel, dk.cvp_kernel,
            lk.leech_kernel]
 
 
