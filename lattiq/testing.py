@@ -78,6 +78,7 @@ def near_voronoi_faces(
         mins = shell.astype(np.float64) * L.scale_float
     else:
         mins = shell.astype(np.float64) @ L.basis
+    span = L.span_basis()
 
     @st.composite
     def _draw(draw):
@@ -85,8 +86,8 @@ def near_voronoi_faces(
         v = mins[draw(st.integers(0, len(mins) - 1))]
         raw = np.array(draw(st.lists(st.floats(-1, 1), min_size=len(v), max_size=len(v))))
         t = raw - (raw @ v) / (v @ v) * v
-        if L.family == "a":
-            t -= t.mean()
+        if span is not None:  # stay in the lattice's span (An)
+            t = span @ (span.T @ t)
             t -= (t @ v) / (v @ v) * v
         nt = np.linalg.norm(t)
         if nt > 0:

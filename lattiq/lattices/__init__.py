@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # for type checkers and the API docs; at run time see __getattr__
+    from .family import LatticeFamily
     from .golay import GolayCode, golay_code
     from .lattice import CONTAINS_TOL, Lattice
     from .registry import LATTICE_FAMILIES, get_lattice, list_lattices
@@ -22,6 +23,7 @@ _EXPORTS = {
     "GolayCode": "golay",
     "LATTICE_FAMILIES": "registry",
     "Lattice": "lattice",
+    "LatticeFamily": "family",
     "get_lattice": "registry",
     "golay_code": "golay",
     "list_lattices": "registry",
@@ -32,6 +34,7 @@ __all__ = [
     "GolayCode",
     "LATTICE_FAMILIES",
     "Lattice",
+    "LatticeFamily",
     "get_lattice",
     "golay_code",
     "list_lattices",

@@ -39,8 +39,9 @@ def lattice_stats(name: str, n_terms: int = 9) -> dict:
         "density": float(dens),
         "density_exact": str(dens),
         "hermite_constant": float(gamma),
-        "theta": [int(v) for v in L.theta_series(n_terms)] if L.family != "a" or L.dim <= 12
-        else None,
+        # closed forms answer at any size; enumeration is quick up to dimension 12
+        "theta": [int(v) for v in L.theta_series(n_terms)]
+        if L.strategy.theta_closed_form_work(n_terms) is not None or L.dim <= 12 else None,
     }
     try:
         from .measure import covering_radius

@@ -585,31 +585,21 @@ def decode_points(L, x, parallel=False) -> np.ndarray:
     Parameters
     ----------
     L : Lattice
-        Uses ``L.family`` (``"z"``, ``"d"``, ``"a"``, ``"e8"``, ``"leech"``, else generic),
-        ``L.ambient_dim`` and, for the generic decoder, ``L.basis`` / ``L.basis_int`` /
-        ``L.scale_float``.
-    x : (N, ambient_dim) array_like
+        Its family strategy decodes (``L.strategy.decode``: the structured decoders of
+        Zn, Dn, An, E8 and Leech, else the generic decoder on ``L.basis`` /
+        ``L.basis_int`` / ``L.scale_float``).
+    x : (..., ambient_dim) array_like
         float64 (other real dtypes are cast when exact).
     parallel : bool or int
         Split the batch over threads.
 
     Returns
     -------
-    (N, ambient_dim) int64
-        Integer-frame vectors; ``(N, dim)`` integer coefficients w.r.t. ``L.basis`` when
+    (..., ambient_dim) int64
+        Integer-frame vectors; ``(..., dim)`` integer coefficients w.r.t. ``L.basis`` when
         ``L.basis_int is None``. ``L.nearest(x) = L.scale * decode_points(L, x)``.
     """
-    fam = L.family
     d = int(L.ambient_dim)
     a, lead = _as_batch(x, d, f"{L.name}.decode")
-    if fam == "z":
-        return decode_zn(a, parallel=parallel).reshape(*lead, d)
-    if fam == "d":
-        return decode_dn(a, parallel=parallel).reshape(*lead, d)
-    if fam == "a":
-        return decode_an(a, parallel=parallel).reshape(*lead, d)
-    if fam == "e8":
-        return decode_e8(a, parallel=parallel).reshape(*lead, d)
-    if fam == "leech":
-        return decode_leech(a, parallel=parallel).reshape(*lead, d)
-    return decode_generic(L, a, parallel=parallel)
+    out = L.strategy.decode(L, a, parallel=parallel)
+    return out.reshape(*lead, out.shape[-1])

@@ -2,17 +2,18 @@
 
 Coordinates follow Conway & Sloane, *Sphere Packings, Lattices and Groups* (SPLAG). Every
 lattice has an **integer frame**: standard coordinates are ``scale ×`` integer vectors
-(Leech ``1/√8``, E8 ``1/2``, Dn, An and Zn ``1``). ``shell`` and ``decode`` return exact
-integer-frame vectors; ``nearest``, ``contains`` and the invariants use standard
-coordinates. A user lattice given by a Gram matrix (or by a float basis that is not given
-exactly) uses the *coefficient frame*: integer coefficient vectors with respect to its basis.
+(Leech ``1/√8``, E8 ``1/2``, Dn, An and Zn ``1``). ``shell`` and
+``decode`` return exact integer-frame vectors; ``nearest``, ``contains`` and the invariants
+use standard coordinates. Everything that depends on the lattice's family goes through its
+strategy object (``L.strategy``, :mod:`lattiq.lattices.family`). A user lattice given by a
+Gram matrix (or by a float basis that is not given exactly) uses the *coefficient frame*:
+integer coefficient vectors with respect to its basis.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 
@@ -21,6 +22,7 @@ import sympy
 
 from . import theta as _theta
 from .exact import exact_det, integer_det, integer_gram, integer_rank_certified
+from .family import GenericFamily, LatticeFamily
 
 __all__ = ["Lattice", "CONTAINS_TOL"]
 
@@ -78,21 +80,6 @@ def _exact_value(v) -> Fraction:
     return Fraction(int(r.p), int(r.q))
 
 
-def _root_vectors(family: str, m: int) -> np.ndarray:
-    """The minimal vectors of Zn (``±e_i``), Dn and An (``±e_i ± e_j``, resp. ``e_i −
-    e_j``) in R^m, int64, in a fixed order."""
-    if family == "z":
-        return np.concatenate([np.eye(m, dtype=np.int64), -np.eye(m, dtype=np.int64)])
-    i, j = np.triu_indices(m, 1)
-    signs = [(1, 1), (1, -1), (-1, 1), (-1, -1)] if family == "d" else [(1, -1), (-1, 1)]
-    out = np.zeros((len(signs) * i.size, m), dtype=np.int64)
-    for t, (a, b) in enumerate(signs):
-        rows = np.arange(t * i.size, (t + 1) * i.size)
-        out[rows, i] = a
-        out[rows, j] = b
-    return out
-
-
 def _int_rows(r) -> np.ndarray:
     """Integral rows (floats or ints) as int64 when they fit, else Python ints (object)."""
     a = np.asarray(r)
@@ -109,10 +96,10 @@ class Lattice:
     ----------
     name : str
         Registry name (``"leech"``, ``"e8"``, ``"d4"``, ``"a2"``, ``"z8"``, …) or a user label.
-    family : str
-        ``"z"``, ``"d"``, ``"a"``, ``"e8"``, ``"leech"`` or ``"generic"``.
-    n : int
-        Family parameter (the ``n`` of Dn, An, Zn; 8 and 24 for E8 and Leech).
+    strategy : LatticeFamily
+        The family's strategy (:mod:`lattiq.lattices.family`): membership, decoding,
+        closed forms, dual and the invariants known from the literature. Everything that
+        depends on the family goes through it.
     basis_int : (dim, ambient_dim) int64 or None
         Basis rows in the integer frame; ``None`` for a lattice known only by its Gram matrix
         or by an inexact float basis (coefficient frame).
@@ -121,13 +108,22 @@ class Lattice:
     """
 
     name: str
-    family: str
-    n: int
+    strategy: LatticeFamily
     basis_int: np.ndarray | None
     scale: sympy.Expr = sympy.Integer(1)
     _basis_float: np.ndarray | None = None
     _gram_exact: sympy.Matrix | None = None
-    _known: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def family(self) -> str:
+        """Name of the lattice's family (``"z"``, ``"d"``, ``"a"``, ``"e8"``, ``"leech"`` or
+        ``"generic"``), read-only, for display."""
+        return self.strategy.family
+
+    @property
+    def n(self) -> int:
+        """Family parameter (the ``n`` of Dn, An, Zn; the dimension of a fixed lattice)."""
+        return self.strategy.n
 
     # ------------------------------------------------------------------ construction
 
@@ -187,7 +183,8 @@ class Lattice:
         k = Bi.shape[0]
         if integer_rank_certified(Bi) < k:
             raise ValueError(f"basis rows are linearly dependent (rank < {k})")
-        return cls(name=name, family="generic", n=k, basis_int=Bi, scale=sympy.Rational(1, den))
+        return cls(name=name, strategy=GenericFamily(k), basis_int=Bi,
+                   scale=sympy.Rational(1, den))
 
     @classmethod
     def _from_float_rows(cls, Bf: np.ndarray, name: str) -> Lattice:
@@ -195,7 +192,7 @@ class Lattice:
         k = Bf.shape[0]
         if np.linalg.matrix_rank(Bf) < k:
             raise ValueError(f"basis rows are linearly dependent (rank < {k})")
-        return cls(name=name, family="generic", n=k, basis_int=None, _basis_float=Bf)
+        return cls(name=name, strategy=GenericFamily(k), basis_int=None, _basis_float=Bf)
 
     @classmethod
     def from_gram(cls, gram, name: str = "user") -> Lattice:
@@ -223,7 +220,7 @@ class Lattice:
                                for r in exact])
             if exact_det(ge) <= 0:
                 raise ValueError("Gram matrix is not positive definite")
-        return cls(name=name, family="generic", n=G.shape[0], basis_int=None,
+        return cls(name=name, strategy=GenericFamily(G.shape[0]), basis_int=None,
                    _basis_float=C, _gram_exact=ge)
 
     # ------------------------------------------------------------------ frames
@@ -296,8 +293,9 @@ class Lattice:
         basis itself when it is square (``det G = det(B)²``), of the integer Gram matrix
         otherwise, times ``scale^(2 dim)``.
         """
-        if "det" in self._known:
-            return self._known["det"]
+        known = self.strategy.known
+        if "det" in known:
+            return known["det"]
         if self.basis_int is not None:
             Bi = self.basis_int
             square = Bi.shape[0] == Bi.shape[1]
@@ -313,15 +311,17 @@ class Lattice:
 
     def min_norm(self):
         """Minimal norm :math:`\\mu = \\min_{x \\ne 0} x \\cdot x` (exact)."""
-        if "min_norm" in self._known:
-            return self._known["min_norm"]
+        known = self.strategy.known
+        if "min_norm" in known:
+            return known["min_norm"]
         norm, _ = self._shortest()
         return norm
 
     def kissing_number(self) -> int:
         """Number of minimal vectors."""
-        if "kissing" in self._known:
-            return self._known["kissing"]
+        known = self.strategy.known
+        if "kissing" in known:
+            return known["kissing"]
         _, count = self._shortest()
         return count
 
@@ -404,10 +404,10 @@ class Lattice:
         if method not in ("auto", "closed", "enumerate"):
             raise ValueError(f"method must be 'auto', 'closed' or 'enumerate', got {method!r}")
         if method in ("auto", "closed"):
-            fam = self.family if self.family != "generic" else None
-            if fam is not None and _theta.closed_form_work(fam, self.n, n_terms) is not None:
-                _theta.check_theta_size(fam, self.n, n_terms, self.name)
-                return _theta.theta_closed_form(fam, self.n, n_terms)
+            work = self.strategy.theta_closed_form_work(n_terms)
+            if work is not None:
+                _theta.check_theta_work(work, n_terms, self.name)
+                return self.strategy.theta_closed_form(n_terms)
             if method == "closed":
                 raise ValueError(f"no closed-form theta series for {self.name!r}")
         if n_terms > _theta.MAX_THETA_TERMS:
@@ -444,18 +444,20 @@ class Lattice:
         return self._shell_info(int(k))[1]
 
     def _shell_info(self, k: int):
-        if k == 1 and "min_norm" in self._known and "kissing" in self._known:
-            mu = sympy.Integer(self._known["min_norm"])
-            return mu, int(self._known["kissing"]), int(mu)
-        # the built-in families are integral: no Gram matrix needed (it would be a sympy
-        # product of 4096 x 4096 matrices for d4096)
-        den = 1 if self.family != "generic" else self._gram_int()[1]
+        known = self.strategy.known
+        if k == 1 and "min_norm" in known and "kissing" in known:
+            mu = sympy.Integer(known["min_norm"])
+            return mu, int(known["kissing"]), int(mu)
+        # integral families need no Gram matrix (it would be a sympy product of
+        # 4096 x 4096 matrices for d4096)
+        integral = self.strategy.integral
+        den = 1 if integral else self._gram_int()[1]
         mu = self.min_norm() * den  # integer
         # norms are multiples of 1/den: the k-th nonzero one is at least k/den
         top = max(int(mu), k)
         try:
             while True:
-                if self.family != "generic" and den == 1:
+                if integral:
                     counts = self.theta_series(top + 1)
                 else:
                     nc = self.norm_counts(sympy.Rational(top, den))
@@ -485,16 +487,11 @@ class Lattice:
             raise ValueError(f"shell index must be an integer >= 1, got {k!r}")
         k = int(k)
         norm, count, m = self._shell_info(k)
-        if self.family == "leech" and k == 1:
-            from .leech import leech_shell1
-
-            return leech_shell1()
         if count > 50_000_000:
             raise ValueError(f"shell {k} of {self.name!r} has {count} vectors; too many to list")
-        if k == 1 and self.family in ("z", "d", "a") and self.dim > MAX_ENUMERATION_DIM:
-            # beyond enumeration's reach (below it, the enumeration order is kept: codes
-            # built from these shells are identified by the hash of their points)
-            return _root_vectors(self.family, self.ambient_dim)
+        special = self.strategy.special_shell(self, k)
+        if special is not None:
+            return special
         self._check_enumeration_size(norm)
         gi, den = self._gram_int()
         coeffs = _theta.enumerate_shell(gi, m, count)
@@ -676,41 +673,8 @@ class Lattice:
 
     def _contains_int(self, y: np.ndarray) -> np.ndarray:
         """Exact membership of integer-frame vectors (rows: int64, or Python ints in an
-        object array for any magnitude)."""
-        fam = self.family
-        n = y.shape[0]
-        if fam == "z":
-            return np.ones(n, dtype=bool)
-        if fam == "a":  # exact sum (Python ints where int64 could overflow)
-            if y.dtype == object or (n and int(np.abs(y).max()) >= 2**62 // y.shape[1]):
-                return np.array([sum(int(v) for v in row) == 0 for row in y], dtype=bool)
-            return y.sum(axis=1) == 0
-        if fam in ("d", "e8", "leech"):
-            # membership depends only on y mod M: M Z^n lies in each integer frame
-            # (2Z^n in Dn, 4Z^8 in 2E8, 8Z^24 in sqrt(8) Leech)
-            M = {"d": 2, "e8": 4, "leech": 8}[fam]
-            y = np.array([[int(v) % M for v in row] for row in y], dtype=np.int64) \
-                if y.dtype == object else np.mod(y, M)
-            if fam == "d":
-                return y.sum(axis=1) % 2 == 0
-            if fam == "e8":
-                par = y & 1
-                same = np.all(par == par[:, :1], axis=1)
-                return same & (y.sum(axis=1) % 4 == 0)
-            from .leech import leech_contains_int
-
-            return leech_contains_int(y)
-        # generic: solve u B = y exactly (B has full row rank)
-        B = sympy.Matrix(self.basis_int.tolist())
-        BBt_inv = (B * B.T).inv()
-        P = BBt_inv * B  # u = y Bᵀ (B Bᵀ)^{-1}
-        out = np.zeros(n, dtype=bool)
-        for i, row in enumerate(y):
-            v = sympy.Matrix([[int(t) for t in row]])
-            u = v * P.T
-            if all(t.is_integer for t in u):
-                out[i] = (u * B) == v
-        return out
+        object array for any magnitude): the family's rule."""
+        return self.strategy.contains_int(self, y)
 
     # ------------------------------------------------------------------ decoding
 
@@ -777,44 +741,17 @@ class Lattice:
     def dual(self) -> Lattice:
         """The dual lattice :math:`\\Lambda^* = \\{y : y \\cdot x \\in \\mathbb Z\\ \\forall x\\}`.
 
-        Zn, E8 and Leech are self-dual (SPLAG ch. 4); Dn* = Zn ∪ (Zn + ½·1) and An* have
-        closed-form bases (SPLAG ch. 4 §§6.1, 7.1); any other exact lattice uses
-        :math:`B^* = (B B^T)^{-1} B`.
+        From the family's strategy: Zn, E8 and Leech are self-dual (SPLAG ch. 4); Dn* =
+        Zn ∪ (Zn + ½·1) and An* have closed-form bases (SPLAG ch. 4 §§6.1, 7.1); any other
+        exact lattice uses :math:`B^* = (B B^T)^{-1} B`.
         """
-        from .registry import get_lattice
+        return self.strategy.dual(self)
 
-        if self.family in ("z", "e8", "leech"):
-            return get_lattice(self.name)
-        if self.family == "d":
-            n = self.n
-            rows = [[2 if j == i else 0 for j in range(n)] for i in range(n - 1)]
-            rows.append([1] * n)
-            return Lattice(name=f"{self.name}*", family="generic", n=n,
-                           basis_int=np.array(rows, dtype=np.int64), scale=sympy.Rational(1, 2))
-        if self.family == "a":
-            n = self.n
-            from .exact import hermite_normal_form
-
-            gens = []
-            for i in range(n):  # (n+1)(e_i - e_{i+1}) and the glue [1] = (1, …, 1, −n)
-                r = [0] * (n + 1)
-                r[i], r[i + 1] = n + 1, -(n + 1)
-                gens.append(r)
-            gens.append([1] * n + [-n])
-            rows = hermite_normal_form(np.array(gens, dtype=np.int64))
-            return Lattice(name=f"{self.name}*", family="generic", n=n,
-                           basis_int=np.array(rows, dtype=np.int64),
-                           scale=sympy.Rational(1, n + 1))
-        if not self.is_exact or self.basis_int is None:
-            if self._gram_exact is not None:
-                return Lattice.from_gram(self._gram_exact.inv(), name=f"{self.name}*")
-            warnings.warn("dual of an inexact lattice is computed in floating point", stacklevel=2)
-            B = self.basis
-            return Lattice.from_basis(np.linalg.solve(B @ B.T, B), name=f"{self.name}*")
-        B = sympy.Matrix(self.basis_int.tolist()) * self.scale
-        Bd = (B * B.T).inv() * B
-        return Lattice.from_basis([[Fraction(str(v)) for v in Bd.row(i)] for i in range(Bd.rows)],
-                                  name=f"{self.name}*")
+    def span_basis(self) -> np.ndarray | None:
+        """Orthonormal ``(ambient_dim, dim)`` basis of the lattice's span (float64), or
+        ``None`` when the lattice spans ``R^ambient_dim`` (An: the Helmert basis of the
+        zero-sum hyperplane)."""
+        return self.strategy.span_basis(self)
 
     def __repr__(self) -> str:
         return f"Lattice({self.name!r}, dim={self.dim}, ambient_dim={self.ambient_dim})"

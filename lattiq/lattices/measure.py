@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 16
-_FAMILY_EXPONENT = {"z": 1, "d": 2, "e8": 4, "leech": 8}
 
 
 class NSMEstimate(NamedTuple):
@@ -63,24 +62,15 @@ def known_normalized_second_moment(L) -> sympy.Expr | None:
         G(E_8) = \\tfrac{929}{12960}
 
     (``D4``: ``13√2/240 ≈ 0.0766032``). The Leech lattice has no closed form (Monte Carlo
-    ≈ 0.06577).
+    ≈ 0.06577). The value is the family strategy's
+    (:meth:`lattiq.lattices.family.LatticeFamily.known_normalized_second_moment`).
 
     References
     ----------
     Conway & Sloane, "Voronoi regions of lattices, second moments of polytopes, and
     quantization", IEEE Trans. Inf. Theory 28 (1982); SPLAG ch. 2 Table 2.3, ch. 21.
     """
-    fam, n = L.family, int(L.n)
-    R = sympy.Rational
-    if fam == "z":
-        return R(1, 12)
-    if fam == "d":
-        return sympy.nsimplify(2 ** R(-2, n) * (R(1, 12) + R(1, 2 * n * (n + 1))))
-    if fam == "a":
-        return sympy.nsimplify((n + 1) ** R(-1, n) * (R(1, 12) + R(1, 6 * (n + 1))))
-    if fam == "e8":
-        return R(929, 12960)
-    return None
+    return L.strategy.known_normalized_second_moment()
 
 
 def known_covering_radius(L) -> sympy.Expr | None:
@@ -92,23 +82,14 @@ def known_covering_radius(L) -> sympy.Expr | None:
         R(A_n) = \\sqrt{\\tfrac{a(n+1-a)}{n+1}},\\ a = \\lfloor\\tfrac{n+1}2\\rfloor, \\quad
         R(E_8) = 1, \\quad R(\\Lambda_{24}) = \\sqrt2
 
+    The value is the family strategy's
+    (:meth:`lattiq.lattices.family.LatticeFamily.known_covering_radius`).
+
     References
     ----------
     SPLAG ch. 4 (§§6.1, 6.2, 7.1, 8.1, 11) and ch. 23 (the Leech lattice's deep holes).
     """
-    fam, n = L.family, int(L.n)
-    if fam == "z":
-        return sympy.sqrt(n) / 2
-    if fam == "d":
-        return sympy.Max(sympy.Integer(1), sympy.sqrt(n) / 2)
-    if fam == "a":
-        a = (n + 1) // 2
-        return sympy.sqrt(sympy.Rational(a * (n + 1 - a), n + 1))
-    if fam == "e8":
-        return sympy.Integer(1)
-    if fam == "leech":
-        return sympy.sqrt(2)
-    return None
+    return L.strategy.known_covering_radius()
 
 
 # ----------------------------------------------------------------------------- sampling
@@ -137,8 +118,9 @@ def _exponent(B_int: np.ndarray) -> int:
 def _cube_side(L) -> int | None:
     if L.basis_int is None or L.dim != L.ambient_dim:
         return None
-    if L.family in _FAMILY_EXPONENT:
-        return _FAMILY_EXPONENT[L.family]
+    M = L.strategy.cube_side()
+    if M is not None:
+        return M
     if L.dim > 64:
         return None
     return _exponent(np.asarray(L.basis_int))

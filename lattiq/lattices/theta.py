@@ -35,6 +35,14 @@ __all__ = [
     "unit_ball_volume",
     "closed_form_work",
     "check_theta_size",
+    "check_theta_work",
+    "theta_zn",
+    "theta_dn",
+    "theta_e8",
+    "theta_leech",
+    "zn_work",
+    "e8_work",
+    "leech_work",
     "MAX_THETA_TERMS",
     "MAX_THETA_WORK",
 ]
@@ -271,33 +279,94 @@ def _leech_bits(h: int) -> float:
     return 1.0 + 6.0 * math.log2(max(h, 2))
 
 
-def closed_form_work(family: str, n: int, n_terms: int) -> float | None:
-    """Estimated work of :func:`theta_closed_form` in array-element operations (``None``
-    when the family has no closed form)."""
+# ------------------------------------------------------------- closed forms per family
+#
+# Each closed form has a work estimate beside it; a family's strategy
+# (:mod:`lattiq.lattices.families`) names the pair it uses.
+
+
+def zn_work(n: int, n_terms: int) -> float:
+    """Estimated work of :func:`theta_zn` (and :func:`theta_dn`), in array-element
+    operations."""
     T = max(int(n_terms), 1)
-    if family in ("z", "d"):
-        _, coef = _sparse_theta3(T)
-        return _power_plan(coef, n, T, _zn_bits(n, T))[1] + _OBJ * T
-    if family == "e8":
-        h = T // 2 + 2
-        return 3.0 * h * math.log(h + 1) + _CALL * math.sqrt(h) + _OBJ * h
-    if family == "leech":
-        h = T // 2 + 2
-        _, coef = _sparse_eta3(h)
-        return (_power_plan(coef, 8, h, _leech_bits(h))[1]
-                + _OBJ * 3.0 * h * math.log(h + 1) + _CALL * math.sqrt(h))
-    return None
+    _, coef = _sparse_theta3(T)
+    return _power_plan(coef, n, T, _zn_bits(n, T))[1] + _OBJ * T
 
 
-def check_theta_size(family: str, n: int, n_terms: int, name: str) -> None:
+def theta_zn(n: int, n_terms: int) -> list[int]:
+    """:math:`\\Theta_{\\mathbb Z^n} = \\theta_3^n` through ``n_terms`` terms (SPLAG ch. 4 §4.1)."""
+    T = int(n_terms)
+    pos, coef = _sparse_theta3(T)
+    return _power_counts(pos, coef, n, T, _zn_bits(n, T))
+
+
+def theta_dn(n: int, n_terms: int) -> list[int]:
+    """:math:`\\Theta_{D_n} = \\tfrac12(\\theta_3^n + \\theta_4^n)`: the vectors of
+    :math:`\\mathbb Z^n` of even coordinate sum, which are those of even norm (SPLAG ch. 4
+    §7.1)."""
+    return [c if m % 2 == 0 else 0 for m, c in enumerate(theta_zn(n, n_terms))]
+
+
+def e8_work(n_terms: int) -> float:
+    """Estimated work of :func:`theta_e8`."""
+    h = max(int(n_terms), 1) // 2 + 2
+    return 3.0 * h * math.log(h + 1) + _CALL * math.sqrt(h) + _OBJ * h
+
+
+def _spread_even(coeffs: list[int], T: int) -> list[int]:
+    """Coefficients of ``q^0, q^2, q^4, …`` placed at even positions of a length-``T`` list."""
+    out = [0] * T
+    for k, c in enumerate(coeffs[: (T + 1) // 2]):
+        out[2 * k] = c
+    return out
+
+
+def theta_e8(n_terms: int) -> list[int]:
+    """:math:`\\Theta_{E_8} = E_4 = 1 + 240 \\sum_m \\sigma_3(m) q^{2m}` (SPLAG ch. 4 §8.1)."""
+    T = int(n_terms)
+    h = (T + 1) // 2  # coefficients of q^0, q^2, ..., below q^T
+    sig = _sigma(3, max(h, 1), python_ints=False)  # σ3(m) < 1.21 m³ < 2^63 here
+    return _spread_even([1] + [240 * int(v) for v in sig[1:h]], T)
+
+
+def leech_work(n_terms: int) -> float:
+    """Estimated work of :func:`theta_leech`."""
+    h = max(int(n_terms), 1) // 2 + 2
+    _, coef = _sparse_eta3(h)
+    return (_power_plan(coef, 8, h, _leech_bits(h))[1]
+            + _OBJ * 3.0 * h * math.log(h + 1) + _CALL * math.sqrt(h))
+
+
+def theta_leech(n_terms: int) -> list[int]:
+    """:math:`\\Theta_{\\Lambda_{24}} = E_{12} - \\tfrac{65520}{691} \\Delta
+    = 1 + \\tfrac{65520}{691} \\sum_m (\\sigma_{11}(m) - \\tau(m))\\, q^{2m}` (SPLAG ch. 4
+    §11), with :math:`\\Delta = q^2 (\\prod (1 - q^{2k})^3)^8` (Jacobi's identity)."""
+    T = int(n_terms)
+    h = (T + 1) // 2
+    sig = _sigma(11, max(h, 1), python_ints=True)
+    pos, coef = _sparse_eta3(max(h - 1, 1))
+    prod = _power_counts(pos, coef, 8, max(h - 1, 1), _leech_bits(h))
+    coeffs = [1]
+    for m in range(1, h):  # tau(m) = coefficient of q^(m-1) in the product
+        num = 65520 * (int(sig[m]) - prod[m - 1])
+        if num % 691:  # pragma: no cover - would mean an arithmetic bug
+            raise RuntimeError(f"Leech theta: 691 does not divide the term {m}")
+        coeffs.append(num // 691)
+    return _spread_even(coeffs, T)
+
+
+# ------------------------------------------------------------------ size limits, by name
+
+
+def check_theta_work(work: float | None, n_terms: int, name: str) -> None:
     """Refuse (``ValueError``, with the estimate) a closed-form request above
-    :data:`MAX_THETA_TERMS` terms or :data:`MAX_THETA_WORK` operations."""
+    :data:`MAX_THETA_TERMS` terms or :data:`MAX_THETA_WORK` operations (``work`` is the
+    family's estimate; ``None``: no closed form, only the term limit applies)."""
     if n_terms > MAX_THETA_TERMS:
         raise ValueError(
             f"{name!r}: {n_terms:,} theta terms would hold {n_terms:,} integers in memory, "
             f"more than the limit of {MAX_THETA_TERMS:,}; ask for fewer terms"
         )
-    work = closed_form_work(family, n, n_terms)
     if work is not None and work > MAX_THETA_WORK:
         raise ValueError(
             f"{name!r}: the closed-form theta series through {n_terms:,} terms would take "
@@ -306,11 +375,31 @@ def check_theta_size(family: str, n: int, n_terms: int, name: str) -> None:
         )
 
 
+def _family(family: str, n: int):
+    """The strategy of the registered family called ``family`` (``None`` if unknown)."""
+    from .registry import family_strategy
+
+    return family_strategy(family, n)
+
+
+def closed_form_work(family: str, n: int, n_terms: int) -> float | None:
+    """Estimated work of :func:`theta_closed_form` in array-element operations (``None``
+    when the family has no closed form). ``family`` is a registered family name
+    (``Lattice.family``); the estimate is the family strategy's."""
+    strategy = _family(family, n)
+    return None if strategy is None else strategy.theta_closed_form_work(n_terms)
+
+
+def check_theta_size(family: str, n: int, n_terms: int, name: str) -> None:
+    """:func:`check_theta_work` with the estimate of the family called ``family``."""
+    check_theta_work(closed_form_work(family, n, n_terms), n_terms, name)
+
+
 def theta_closed_form(family: str, n: int, n_terms: int) -> list[int] | None:
     """Closed-form theta coefficients ``[N(0), …, N(n_terms − 1)]`` or ``None`` if unknown.
 
-    ``family`` is one of ``"z"``, ``"d"``, ``"e8"``, ``"leech"`` (SPLAG ch. 4 §§4.1, 7.1,
-    8.1, 11):
+    ``family`` is a registered family name (``Lattice.family``: ``"z"``, ``"d"``, ``"e8"``,
+    ``"leech"`` have closed forms; SPLAG ch. 4 §§4.1, 7.1, 8.1, 11):
 
     .. math::
         \\Theta_{\\mathbb Z^n} = \\theta_3^n, \\quad
@@ -323,33 +412,10 @@ def theta_closed_form(family: str, n: int, n_terms: int) -> list[int] | None:
     :math:`q^2 (\\prod (1 - q^{2k})^3)^8` (Jacobi's identity). Sizes are not checked here:
     see :func:`check_theta_size`.
     """
-    T = int(n_terms)
-    if family in ("z", "d"):
-        pos, coef = _sparse_theta3(T)
-        out = _power_counts(pos, coef, n, T, _zn_bits(n, T))
-        if family == "d":  # D_n: the vectors of Z^n of even coordinate sum = even norm
-            out = [c if m % 2 == 0 else 0 for m, c in enumerate(out)]
-        return out
-    if family in ("e8", "leech"):
-        h = (T + 1) // 2  # coefficients of q^0, q^2, ..., below q^T
-        if family == "e8":
-            sig = _sigma(3, max(h, 1), python_ints=False)  # σ3(m) < 1.21 m³ < 2^63 here
-            coeffs = [1] + [240 * int(v) for v in sig[1:h]]
-        else:
-            sig = _sigma(11, max(h, 1), python_ints=True)
-            pos, coef = _sparse_eta3(max(h - 1, 1))
-            prod = _power_counts(pos, coef, 8, max(h - 1, 1), _leech_bits(h))
-            coeffs = [1]
-            for m in range(1, h):  # tau(m) = coefficient of q^(m-1) in the product
-                num = 65520 * (int(sig[m]) - prod[m - 1])
-                if num % 691:  # pragma: no cover - would mean an arithmetic bug
-                    raise RuntimeError(f"Leech theta: 691 does not divide the term {m}")
-                coeffs.append(num // 691)
-        out = [0] * T
-        for k, c in enumerate(coeffs[:h]):
-            out[2 * k] = c
-        return out
-    return None
+    strategy = _family(family, n)
+    if strategy is None or strategy.theta_closed_form_work(n_terms) is None:
+        return None
+    return strategy.theta_closed_form(int(n_terms))
 
 
 def rational_gram_to_int(gram) -> tuple[np.ndarray, int]:

@@ -325,24 +325,15 @@ class RandomCode(SphericalCode):
 # ------------------------------------------------------------------ lattice shells
 
 
-def _hyperplane_basis(m: int) -> np.ndarray:
-    """(m, m-1) orthonormal basis of the zero-sum hyperplane of R^m (Helmert columns)."""
-    B = np.zeros((m, m - 1))
-    for k in range(1, m):
-        B[:k, k - 1] = 1.0
-        B[k, k - 1] = -k
-        B[:, k - 1] /= math.sqrt(k * (k + 1))
-    return B
-
-
 class LatticeShellCode(SphericalCode):
     """``<lattice>-shell<k>``: the ``k``-th nonzero shell of a built-in lattice, normalized.
 
     Vectors from :meth:`lattiq.lattices.Lattice.shell` (integer frame, the lattice module's
-    order); the exact form is those integers with scale ``1/sqrt(norm)``. ``a<n>`` lives in
-    the zero-sum hyperplane of :math:`\\mathbb R^{n+1}`: its code has dimension ``n``
-    (coordinates in an orthonormal Helmert basis) and keeps the ``n + 1`` integer
-    coordinates in its exact form. Search: tiled matmul-argmax.
+    order); the exact form is those integers with scale ``1/sqrt(norm)``. A lattice that
+    does not span its ambient space (``a<n>`` in the zero-sum hyperplane of
+    :math:`\\mathbb R^{n+1}`) gives a code of its dimension, in the orthonormal basis
+    :meth:`~lattiq.lattices.Lattice.span_basis` (Helmert columns for ``a<n>``), and keeps
+    the integer coordinates in its exact form. Search: tiled matmul-argmax.
     """
 
     def __init__(self, lattice: str, k: int):
@@ -364,7 +355,7 @@ class LatticeShellCode(SphericalCode):
         sq = np.einsum("ij,ij->i", V, V)
         if not (sq == sq[0]).all():  # pragma: no cover - shells share one norm
             raise ValueError(f"{lattice}-shell{k}: vectors of different norms")
-        basis = _hyperplane_basis(L.ambient_dim) if L.ambient_dim != L.dim else None
+        basis = L.span_basis()
         form = ExactForm(_ro(V), 1.0 / math.sqrt(int(sq[0])), int(sq[0]),
                          None if basis is None else _ro(basis))
         super().__init__(f"{lattice}-shell{k}", L.dim, V.shape[0], exact_form=form)

@@ -7,8 +7,8 @@ Names (lower case, decimal numbers without leading zeros):
 ``leech-4600``, ``leech-891``  kissing configurations of Λ23 (S²²) and Λ22 (S²¹)
 ``e8``, ``d4``                 root systems (240 on S⁷, 24 on S³)
 ``<lattice>-shell<k>``         k-th nonzero shell of a built-in lattice (``e8-shell2``,
-                               ``z3-shell2``, ``a2-shell1``, ...); shell 1 of ``leech``,
-                               ``e8``, ``d4`` is the code of that name
+                               ``z3-shell2``, ``a2-shell1``, ...); shell 1
+                               of ``leech``, ``e8``, ``d4`` is the code of that name
 ``bsq-<d>``                    {±1/√d}^d, 2 ≤ d ≤ 62
 ``fibonacci-<N>``              spherical Fibonacci points on S²
 ``fibonacci-<d>-<N>``          Kronecker points on S^{d−1}, d ≥ 4
@@ -23,7 +23,7 @@ return that one object, whose ``name`` is the canonical spelling.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from .code import SphericalCode
 
@@ -53,13 +53,23 @@ EXAMPLE_CODES = (
 )
 
 _NUM = r"(0|[1-9][0-9]*)"
-_SHELL = re.compile(rf"(leech|e8|[dza]{_NUM})-shell{_NUM}")
 _BSQ = re.compile(rf"bsq-{_NUM}")
 _FIB = re.compile(rf"fibonacci-{_NUM}")
 _FIBD = re.compile(rf"fibonacci-{_NUM}-{_NUM}")
 _RANDOM = re.compile(rf"random-{_NUM}-{_NUM}(?:-s{_NUM})?")
 #: Largest N accepted for random and high-dimensional Fibonacci codes.
 _MAX_POINTS = 1 << 31
+
+
+@cache
+def _shell_re() -> re.Pattern:
+    """``<lattice>-shell<k>`` over the lattice registry's name patterns (built on first
+    use, so that importing this module does not load the lattices)."""
+    from lattiq.lattices.registry import LATTICE_FAMILIES
+
+    alts = [re.escape(p[:-3]) + r"(?:0|[1-9][0-9]*)" if p.endswith("<n>") else re.escape(p)
+            for p in LATTICE_FAMILIES]
+    return re.compile(rf"(?P<lat>{'|'.join(alts)})-shell(?P<k>0|[1-9][0-9]*)")
 
 
 def list_codes(examples: bool = True) -> list[str]:
@@ -74,14 +84,16 @@ def is_registered_name(name) -> bool:
     if not isinstance(name, str):
         return False
     return name in _FIXED or any(
-        r.fullmatch(name) for r in (_SHELL, _BSQ, _FIB, _FIBD, _RANDOM)
+        r.fullmatch(name) for r in (_shell_re(), _BSQ, _FIB, _FIBD, _RANDOM)
     )
 
 
 def _unknown(name) -> ValueError:
+    from lattiq.lattices.registry import LATTICE_FAMILIES
+
     return ValueError(
         f"unknown code {name!r}; known codes: {', '.join(_FIXED)}; families: "
-        f"{', '.join(CODE_FAMILIES)} (lattices: leech, e8, d<n>, a<n>, z<n>)"
+        f"{', '.join(CODE_FAMILIES)} (lattices: {', '.join(LATTICE_FAMILIES)})"
     )
 
 
@@ -114,20 +126,21 @@ def _get(name: str) -> SphericalCode:
         return leech.LeechKissingCode(891)
     if name in ("e8", "d4"):
         return families.RootCode(name)
-    m = _SHELL.fullmatch(name)
+    m = _shell_re().fullmatch(name)
     if m:
-        lat, k = m.group(1), int(m.group(3))
+        lat, k = m.group("lat"), int(m.group("k"))
         if k < 1:
             raise ValueError(f"{name!r}: shells are numbered from 1")
-        if k == 1 and lat in ("leech", "e8", "d4"):
+        if k == 1 and lat in _FIXED:
             return _get(lat)
-        if lat[0] in "dza":
-            n = int(lat[1:])
-            lo = {"d": 2, "z": 1, "a": 1}[lat[0]]
-            if n < lo:
-                raise ValueError(f"{name!r}: {lat[0]}<n> needs n >= {lo}")
-            if n < 2 and lat[0] in "za":
-                raise ValueError(f"{name!r}: a code needs dimension >= 2")
+        from lattiq.lattices import get_lattice
+        from lattiq.lattices.registry import FAMILIES
+
+        fam, n = next((f, f.match(lat)) for f in FAMILIES if f.match(lat) is not None)
+        if n < fam.n_min:
+            raise ValueError(f"{name!r}: {fam.pattern} needs n >= {fam.n_min}")
+        if get_lattice(lat).dim < 2:
+            raise ValueError(f"{name!r}: a code needs dimension >= 2")
         return families.LatticeShellCode(lat, k)
     m = _BSQ.fullmatch(name)
     if m:
