@@ -86,7 +86,7 @@ def near_voronoi_faces(
         v = mins[draw(st.integers(0, len(mins) - 1))]
         raw = np.array(draw(st.lists(st.floats(-1, 1), min_size=len(v), max_size=len(v))))
         t = raw - (raw @ v) / (v @ v) * v
-        if span is not None:  # stay in the lattice's span (An)
+        if span is not None:  # stay in the lattice's span (An, E6, E7, K12)
             t = span @ (span.T @ t)
             t -= (t @ v) / (v @ v) * v
         nt = np.linalg.norm(t)

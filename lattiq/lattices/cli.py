@@ -48,6 +48,8 @@ def lattice_stats(name: str, n_terms: int = 9) -> dict:
 
         cr = covering_radius(L)
         out["covering_radius"] = float(cr if not isinstance(cr, tuple) else cr[0])
+        if isinstance(cr, tuple) and cr.method != "exact":  # an estimate (K12)
+            out["covering_radius_method"] = cr.method
     except (ImportError, ValueError, NotImplementedError):
         pass
     return out
@@ -69,7 +71,9 @@ def _cmd_stats(args) -> int:
         ("Hermite constant", f"{st['hermite_constant']:.10g}"),
     ]
     if "covering_radius" in st:
-        rows.append(("covering radius", f"{st['covering_radius']:.10g}"))
+        how = st.get("covering_radius_method")
+        rows.append(("covering radius",
+                     f"{st['covering_radius']:.10g}" + (f" ({how})" if how else "")))
     if st["theta"] is not None:
         rows.append(("theta N(0..)", ", ".join(map(str, st["theta"]))))
     w = max(len(k) for k, _ in rows)
@@ -82,7 +86,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("lattice", help="lattice invariants")
     sub = p.add_subparsers(dest="lattice_command", metavar="ACTION")
     s = sub.add_parser("stats", help="print the invariants of a lattice")
-    s.add_argument("name", help="leech, e8, d<n>, a<n>, z<n>")
+    s.add_argument("name", help="leech, e8, e7, e6, k12, d<n>, a<n>, z<n>")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--terms", type=int, default=9, help="theta series terms (default 9)")
     s.set_defaults(func=_cmd_stats)

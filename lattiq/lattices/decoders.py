@@ -1,5 +1,5 @@
 """Exact nearest-point (closest-point) decoders for Zn, Dn, An, E8, the Leech lattice and
-any lattice given by a basis.
+any lattice given by a basis (E6, E7 and K12: :mod:`lattiq.lattices.glued`).
 
 Every decoder takes points in standard coordinates and returns the nearest lattice point
 as int64 coordinates in the lattice's integer frame (see ``lattice.py``): ``Zn``, ``Dn``
@@ -19,6 +19,9 @@ Algorithms and costs (``n`` = dimension)
 * Leech: maximum-likelihood decoding through the Golay code's sextet / hexacode structure
   (after Vardy & Be'ery 1993), about 10,000 real operations in the worst case and far
   fewer on average thanks to exact pruning: see :func:`decode_leech`.
+* E7, E6, K12 (unions of translates of A_n products): one A_n decode per block and glue
+  pattern, then the glue of least total distance (2, 4 and 24 A_n decodes); see
+  :mod:`lattiq.lattices.glued`.
 * Generic: LLL reduction (with deep insertions from dimension 28) once, then
   Schnorr–Euchner enumeration per point (exponential in ``n`` in the worst case, exact):
   see :class:`GenericDecoder`.
@@ -586,8 +589,8 @@ def decode_points(L, x, parallel=False) -> np.ndarray:
     ----------
     L : Lattice
         Its family strategy decodes (``L.strategy.decode``: the structured decoders of
-        Zn, Dn, An, E8 and Leech, else the generic decoder on ``L.basis`` /
-        ``L.basis_int`` / ``L.scale_float``).
+        Zn, Dn, An, E8, Leech, the glue decoders of E6, E7 and K12, else the generic
+        decoder on ``L.basis`` / ``L.basis_int`` / ``L.scale_float``).
     x : (..., ambient_dim) array_like
         float64 (other real dtypes are cast when exact).
     parallel : bool or int

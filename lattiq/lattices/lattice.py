@@ -2,7 +2,7 @@
 
 Coordinates follow Conway & Sloane, *Sphere Packings, Lattices and Groups* (SPLAG). Every
 lattice has an **integer frame**: standard coordinates are ``scale ×`` integer vectors
-(Leech ``1/√8``, E8 ``1/2``, Dn, An and Zn ``1``). ``shell`` and
+(Leech ``1/√8``, K12 ``1/√2``, E8, E7 and E6 ``1/2``, Dn, An and Zn ``1``). ``shell`` and
 ``decode`` return exact integer-frame vectors; ``nearest``, ``contains`` and the invariants
 use standard coordinates. Everything that depends on the lattice's family goes through its
 strategy object (``L.strategy``, :mod:`lattiq.lattices.family`). A user lattice given by a
@@ -116,8 +116,8 @@ class Lattice:
 
     @property
     def family(self) -> str:
-        """Name of the lattice's family (``"z"``, ``"d"``, ``"a"``, ``"e8"``, ``"leech"`` or
-        ``"generic"``), read-only, for display."""
+        """Name of the lattice's family (``"z"``, ``"d"``, ``"a"``, ``"e6"``, ``"e7"``,
+        ``"e8"``, ``"k12"``, ``"leech"`` or ``"generic"``), read-only, for display."""
         return self.strategy.family
 
     @property

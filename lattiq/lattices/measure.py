@@ -59,10 +59,12 @@ def known_normalized_second_moment(L) -> sympy.Expr | None:
         G(\\mathbb Z^n) = \\tfrac1{12}, \\quad
         G(D_n) = 2^{-2/n}\\Big(\\tfrac1{12} + \\tfrac1{2n(n+1)}\\Big), \\quad
         G(A_n) = (n+1)^{-1/n}\\Big(\\tfrac1{12} + \\tfrac1{6(n+1)}\\Big), \\quad
-        G(E_8) = \\tfrac{929}{12960}
+        G(E_8) = \\tfrac{929}{12960}, \\quad
+        G(E_7) = \\tfrac{163}{2016 \\cdot 2^{1/7}}, \\quad
+        G(E_6) = \\tfrac{5}{56 \\cdot 3^{1/6}}
 
-    (``D4``: ``13√2/240 ≈ 0.0766032``). The Leech lattice has no closed form (Monte Carlo
-    ≈ 0.06577). The value is the family strategy's
+    (``D4``: ``13√2/240 ≈ 0.0766032``). The Leech lattice and K12 have no closed form here
+    (Monte Carlo ≈ 0.06577 and ≈ 0.07010). The value is the family strategy's
     (:meth:`lattiq.lattices.family.LatticeFamily.known_normalized_second_moment`).
 
     References
@@ -80,6 +82,7 @@ def known_covering_radius(L) -> sympy.Expr | None:
         R(\\mathbb Z^n) = \\tfrac{\\sqrt n}{2}, \\quad
         R(D_n) = \\max\\big(1, \\tfrac{\\sqrt n}{2}\\big), \\quad
         R(A_n) = \\sqrt{\\tfrac{a(n+1-a)}{n+1}},\\ a = \\lfloor\\tfrac{n+1}2\\rfloor, \\quad
+        R(E_6) = \\sqrt{4/3}, \\quad R(E_7) = \\sqrt{3/2}, \\quad
         R(E_8) = 1, \\quad R(\\Lambda_{24}) = \\sqrt2
 
     The value is the family strategy's
@@ -87,7 +90,7 @@ def known_covering_radius(L) -> sympy.Expr | None:
 
     References
     ----------
-    SPLAG ch. 4 (§§6.1, 6.2, 7.1, 8.1, 11) and ch. 23 (the Leech lattice's deep holes).
+    SPLAG ch. 4 (§§6.1, 6.2, 7.1, 8.1–8.3, 11) and ch. 23 (the Leech lattice's deep holes).
     """
     return L.strategy.known_covering_radius()
 

@@ -331,7 +331,8 @@ class LatticeShellCode(SphericalCode):
     Vectors from :meth:`lattiq.lattices.Lattice.shell` (integer frame, the lattice module's
     order); the exact form is those integers with scale ``1/sqrt(norm)``. A lattice that
     does not span its ambient space (``a<n>`` in the zero-sum hyperplane of
-    :math:`\\mathbb R^{n+1}`) gives a code of its dimension, in the orthonormal basis
+    :math:`\\mathbb R^{n+1}`, ``e6`` and ``e7`` in :math:`\\mathbb R^8`, ``k12`` in
+    :math:`\\mathbb R^{18}`) gives a code of its dimension, in the orthonormal basis
     :meth:`~lattiq.lattices.Lattice.span_basis` (Helmert columns for ``a<n>``), and keeps
     the integer coordinates in its exact form. Search: tiled matmul-argmax.
     """

@@ -7,7 +7,7 @@ Names (lower case, decimal numbers without leading zeros):
 ``leech-4600``, ``leech-891``  kissing configurations of Λ23 (S²²) and Λ22 (S²¹)
 ``e8``, ``d4``                 root systems (240 on S⁷, 24 on S³)
 ``<lattice>-shell<k>``         k-th nonzero shell of a built-in lattice (``e8-shell2``,
-                               ``z3-shell2``, ``a2-shell1``, ...); shell 1
+                               ``z3-shell2``, ``a2-shell1``, ``k12-shell1``, ...); shell 1
                                of ``leech``, ``e8``, ``d4`` is the code of that name
 ``bsq-<d>``                    {±1/√d}^d, 2 ≤ d ≤ 62
 ``fibonacci-<N>``              spherical Fibonacci points on S²
