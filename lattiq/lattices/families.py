@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import sympy
 
+from . import decoders as _dec
 from . import theta as _theta
 from .family import GenericFamily, LatticeFamily, helmert_basis
 from .lattice import MAX_ENUMERATION_DIM, Lattice
@@ -85,9 +86,7 @@ class ZnFamily(_RootFamily):
         return np.ones(y.shape[0], dtype=bool)
 
     def decode(self, L, x, parallel=False):
-        from .decoders import decode_zn
-
-        return decode_zn(x, parallel=parallel)
+        return _dec.decode_zn(x, parallel=parallel)
 
     def theta_closed_form_work(self, n_terms):
         return _theta.zn_work(self.n, n_terms)
@@ -142,9 +141,7 @@ class DnFamily(_RootFamily):
         return residues(y, 2).sum(axis=1) % 2 == 0
 
     def decode(self, L, x, parallel=False):
-        from .decoders import decode_dn
-
-        return decode_dn(x, parallel=parallel)
+        return _dec.decode_dn(x, parallel=parallel)
 
     def theta_closed_form_work(self, n_terms):
         return _theta.zn_work(self.n, n_terms)
@@ -205,9 +202,7 @@ class AnFamily(_RootFamily):
         return y.sum(axis=1) == 0
 
     def decode(self, L, x, parallel=False):
-        from .decoders import decode_an
-
-        return decode_an(x, parallel=parallel)
+        return _dec.decode_an(x, parallel=parallel)
 
     def dual(self, L):
         # An*: (n+1)(e_i − e_{i+1}) and the glue [1] = (1, …, 1, −n) in the frame
@@ -275,9 +270,7 @@ class E8Family(LatticeFamily):
         return same & (y.sum(axis=1) % 4 == 0)
 
     def decode(self, L, x, parallel=False):
-        from .decoders import decode_e8
-
-        return decode_e8(x, parallel=parallel)
+        return _dec.decode_e8(x, parallel=parallel)
 
     def theta_closed_form_work(self, n_terms):
         return _theta.e8_work(n_terms)
@@ -327,9 +320,7 @@ class LeechFamily(LatticeFamily):
         return leech_contains_int(residues(y, 8))  # 8Z^24 lies in √8·Λ24
 
     def decode(self, L, x, parallel=False):
-        from .decoders import decode_leech
-
-        return decode_leech(x, parallel=parallel)
+        return _dec.decode_leech(x, parallel=parallel)
 
     def theta_closed_form_work(self, n_terms):
         return _theta.leech_work(n_terms)

@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 import sympy
 
+from . import decoders as _dec
+
 if TYPE_CHECKING:  # pragma: no cover
     from .lattice import Lattice
 
@@ -168,9 +170,7 @@ class LatticeFamily:
         """Nearest points of ``x`` (validated ``(N, ambient_dim)`` float64, standard
         coordinates): ``(N, ambient_dim)`` integer-frame vectors, or ``(N, dim)``
         coefficient vectors in the coefficient frame. Default: the generic decoder."""
-        from .decoders import decode_generic
-
-        return decode_generic(L, x, parallel=parallel)
+        return _dec.decode_generic(L, x, parallel=parallel)
 
     # ------------------------------------------------------------------ theta series
     def theta_closed_form_work(self, n_terms: int) -> float | None:

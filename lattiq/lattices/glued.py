@@ -27,6 +27,8 @@ from typing import ClassVar
 import numpy as np
 import sympy
 
+from ._glue_kernels import glue_kernel
+from .decoders import MAX_ABS_INT_FRAME, _check_range, _run
 from .family import LatticeFamily, helmert_basis
 from .lattice import Lattice
 
@@ -157,9 +159,6 @@ class GluedFamily(LatticeFamily):
         distance; the glue vector with the least total wins. Ties: the first glue vector
         in :meth:`glue_vectors` order; inside a block, the A_n decoder's rule (the
         lowest-index coordinates move first)."""
-        from ._glue_kernels import glue_kernel
-        from .decoders import MAX_ABS_INT_FRAME, _check_range, _run
-
         inv = 1.0 / float(self.frame_scale)
         _check_range(x, inv, f"{L.name}.decode", MAX_ABS_INT_FRAME)
         out = np.empty((x.shape[0], self.ambient), dtype=np.int64)

@@ -21,6 +21,7 @@ import numpy as np
 import sympy
 
 from . import theta as _theta
+from .decoders import decode_points
 from .exact import exact_det, integer_det, integer_gram, integer_rank_certified
 from .family import GenericFamily, LatticeFamily
 
@@ -706,8 +707,6 @@ class Lattice:
         width = self.ambient_dim if self.basis_int is not None else self.dim
         if flat.shape[0] == 0:
             return np.zeros(lead + (width,), dtype=np.int64)
-        from .decoders import decode_points
-
         out = decode_points(self, flat, parallel=parallel)
         return out.reshape(lead + (width,))
 
