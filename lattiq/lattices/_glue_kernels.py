@@ -1,7 +1,8 @@
 """numba kernel of the glue decoder (:mod:`lattiq.lattices.glued`).
 
 Plain arrays in, plain arrays out, no validation (``glued.py`` builds the tables and
-validates the input). The lattice in its integer frame is ``∪_g (g + ⊕_b s·A_{n_b})``;
+validates the input). The lattice in its integer frame is ``∪_g (g + ⊕_b s·R_b)``, the
+``R_b`` all A_n or all D_n;
 the tables list, per block, its coordinates and the distinct glue patterns on it, and per
 glue vector the pattern it uses on each block.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+
+from ._decode_kernels import _dn_one
 
 _JIT = dict(cache=True, nogil=True)
 
@@ -53,8 +56,10 @@ def _an_one(v, m, f, e, order):  # pragma: no cover - compiled
 
 
 @numba.njit(**_JIT)
-def glue_kernel(x, inv_scale, s, bstart, cols, pstart, pats, gidx, out):  # pragma: no cover
-    """Nearest points of ``∪_g (g + ⊕_b s·A_{n_b})`` (integer frame) to ``x · inv_scale``.
+def glue_kernel(x, inv_scale, s, kind, bstart, cols, pstart, pats, gidx, out):  # pragma: no cover
+    """Nearest points of ``∪_g (g + ⊕_b s·R_b)`` (integer frame) to ``x · inv_scale``,
+    every ``R_b`` an A_n (``kind`` 0, the rule of ``an_kernel``) or a D_n (``kind`` 1, the
+    rule of ``dn_kernel``).
 
     ``cols[bstart[b]:bstart[b+1]]`` are block ``b``'s coordinates; its distinct glue
     patterns are the rows ``pstart[b] .. pstart[b+1] - 1`` of ``pats`` (first ``|I_b|``
@@ -85,7 +90,10 @@ def glue_kernel(x, inv_scale, s, bstart, cols, pstart, pats, gidx, out):  # prag
             for r in range(pstart[b], pstart[b + 1]):
                 for i in range(m):
                     v[i] = (y[cols[c0 + i]] - pats[r, i]) / s
-                _an_one(v, m, f, e, order)
+                if kind == 0:
+                    _an_one(v, m, f, e, order)
+                else:
+                    _dn_one(v, f, m, 0.0)
                 d = 0.0
                 for i in range(m):
                     c = np.int64(s) * f[i] + pats[r, i]
