@@ -1,4 +1,4 @@
-"""Exact lattices and codes over Z: the Golay code, Leech, K12, E8, E7, E6, Dn, An, Zn.
+"""Exact lattices and codes over Z: the Golay code, Leech, K12, Λ16, E8, E7, E6, Dn, An, Zn.
 
 numpy / numba / scipy / sympy only — this subpackage never imports torch.
 

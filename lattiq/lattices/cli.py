@@ -86,7 +86,7 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("lattice", help="lattice invariants")
     sub = p.add_subparsers(dest="lattice_command", metavar="ACTION")
     s = sub.add_parser("stats", help="print the invariants of a lattice")
-    s.add_argument("name", help="leech, e8, e7, e6, k12, d<n>, a<n>, z<n>")
+    s.add_argument("name", help="leech, e8, e7, e6, k12, bw16, d<n>, a<n>, z<n>")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--terms", type=int, default=9, help="theta series terms (default 9)")
     s.set_defaults(func=_cmd_stats)

@@ -1,4 +1,5 @@
-"""E6, E7 and the Coxeter–Todd lattice K12, each glued from scaled A_n blocks.
+"""E6, E7, the Coxeter–Todd lattice K12 and the Barnes–Wall lattice Λ16, each glued from
+scaled A_n or D_n blocks.
 
 Coordinates (integer frame, :mod:`lattiq.lattices.glued`):
 
@@ -14,9 +15,13 @@ Coordinates (integer frame, :mod:`lattiq.lattices.glued`):
   Each coordinate ``a + bω`` is written in A2 = {z ∈ Z³ : Σz = 0} as
   ``a(1, −1, 0) + b(0, 1, −1)``, so the real norm is twice the Hermitian one: the integer
   frame is 64 translates of 2·A2⁶ in Z¹⁸ and the scale is 1/√2 (min norm 4, det 729).
+* **Λ16**, the Barnes–Wall lattice (SPLAG ch. 4 §10): the vectors ``(c + 2x)/√2`` with
+  ``c`` in the first-order Reed–Muller code RM(1, 4) of length 16 and ``x ∈ Z¹⁶`` of even
+  coordinate sum; integer frame {y ∈ Z¹⁶ : y mod 2 ∈ RM(1, 4), Σy ≡ 0 (mod 4)}, scale
+  1/√2 (min norm 4, det 256): 32 translates of 2·D16, glued like the others.
 
 Recorded invariants are SPLAG's (ch. 1 Table 1.2 and ch. 4 §§8–9); the tests check each
-against enumeration and the theta series against OEIS A004007, A004008, A004010.
+against enumeration and the theta series against OEIS A004007, A004008, A004010, A008409.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import sympy
 
 from .glued import GluedFamily
 
-__all__ = ["E6Family", "E7Family", "K12Family", "hexacode"]
+__all__ = ["BW16Family", "E6Family", "E7Family", "K12Family", "hexacode", "reed_muller_1_4"]
 
 #: E8's glue between the two cosets of D8, as seen by E7 and E6 in the frame 2·E8.
 _G8 = (1, 1, 1, 1, -1, -1, -1, -1)
@@ -145,3 +150,46 @@ class K12Family(GluedFamily):
     @property
     def known(self) -> dict:
         return {"det": sympy.Integer(729), "min_norm": sympy.Integer(4), "kissing": 756}
+
+
+@lru_cache(maxsize=1)
+def reed_muller_1_4() -> np.ndarray:
+    """The 32 words of the first-order Reed–Muller code RM(1, 4), ``(32, 16)`` uint8: the
+    affine functions ``v ↦ a·v + b`` on F2⁴ (coordinate ``i`` is the point with binary
+    digits of ``i``). Weights 0, 8, 16 occur 1, 30, 1 times; read-only."""
+    pts = (np.arange(16)[:, None] >> np.arange(4)) & 1  # (16, 4)
+    words = [((pts @ np.array(a)) + b) % 2 for a in itertools.product((0, 1), repeat=4)
+             for b in (0, 1)]
+    out = np.array(words, dtype=np.uint8)
+    out.setflags(write=False)
+    return out
+
+
+class BW16Family(GluedFamily):
+    """``bw16``: the Barnes–Wall lattice Λ16 (SPLAG ch. 4 §10), integer frame
+    {y ∈ Z¹⁶ : y mod 2 ∈ RM(1, 4), Σy ≡ 0 (mod 4)} = ∪_c (c + 2·D16) over the 32 words of
+    RM(1, 4) (read as 0/1 vectors), scale 1/√2.
+
+    Recorded: det 256, min norm 4, kissing 4320 (480 of shape (±2², 0¹⁴) and 3840 of shape
+    (±1⁸, 0⁸) on the 30 octads of RM(1, 4) with an even number of minus signs), center
+    density 1/16. Theta series, dual (Λ16* ≅ Λ16/√2) and measures use the generic
+    algorithms.
+    """
+
+    family = "bw16"
+    pattern = "bw16"
+    examples = ("bw16",)
+    blocks = (tuple(range(16)),)
+    block_kind = "d"
+    ambient = 16
+    frame_scale = 1 / sympy.sqrt(2)
+
+    def glue_vectors(self):
+        return reed_muller_1_4().astype(np.int64)
+
+    @property
+    def known(self) -> dict:
+        return {"det": sympy.Integer(256), "min_norm": sympy.Integer(4), "kissing": 4320}
+
+    def cube_side(self):
+        return 4  # 4Z^16 lies in the frame: 4e_i = (2e_i + 2e_j) + (2e_i - 2e_j)

@@ -1,7 +1,7 @@
 """One registry of built-in lattices: ``get_lattice(name)`` and ``list_lattices()``.
 
-Names: ``"leech"``, ``"e8"``, ``"e7"``, ``"e6"``, ``"k12"``, ``"d<n>"`` (n ≥ 2), ``"a<n>"``
-(n ≥ 1), ``"z<n>"`` (n ≥ 1). The registry is one table of family strategies
+Names: ``"leech"``, ``"e8"``, ``"e7"``, ``"e6"``, ``"k12"``, ``"bw16"``, ``"d<n>"`` (n ≥ 2),
+``"a<n>"`` (n ≥ 1), ``"z<n>"`` (n ≥ 1). The registry is one table of family strategies
 (:mod:`lattiq.lattices.family`); each class carries its name pattern, its construction
 and what SPLAG (ch. 4) records about it. Adding a lattice is one class and one line in
 :data:`FAMILIES`.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from .exceptional import E6Family, E7Family, K12Family
+from .exceptional import BW16Family, E6Family, E7Family, K12Family
 from .families import AnFamily, DnFamily, E8Family, LeechFamily, ZnFamily
 from .family import LatticeFamily
 from .lattice import Lattice
@@ -28,6 +28,7 @@ FAMILIES: tuple[type[LatticeFamily], ...] = (
     E7Family,
     E6Family,
     K12Family,
+    BW16Family,
 )
 
 #: Family patterns accepted by :func:`get_lattice`.

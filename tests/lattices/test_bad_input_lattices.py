@@ -42,7 +42,7 @@ from lattiq.lattices.decoders import (
 )
 from lattiq.spherecodes import get_code
 
-FAMILIES = ["z3", "z8", "d4", "d6", "a2", "a3", "e8", "leech", "e6", "e7", "k12"]
+FAMILIES = ["z3", "z8", "d4", "d6", "a2", "a3", "e8", "leech", "e6", "e7", "k12", "bw16"]
 MAGNITUDES = [1e-300, 1e-200, 1e-100, 1e-20, 1e-3, 1.0, 1e3, 1e12, 1e15, 1e100, 1e200, 1e300]
 
 

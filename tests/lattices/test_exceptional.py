@@ -1,23 +1,26 @@
-"""E6, E7 and the Coxeter–Todd lattice K12: invariants asserted exactly against the
-literature, theta series by enumeration against the published series, duals, and the glue
-decoder against the generic decoder and a Voronoi certificate.
+"""E6, E7, the Coxeter–Todd lattice K12 and the Barnes–Wall lattice Λ16: invariants
+asserted exactly against the literature, theta series by enumeration against the published
+series, duals, and the glue decoder against the generic decoder and a Voronoi certificate.
 
 Sources of the numbers asserted here:
 
 * SPLAG = Conway & Sloane, *Sphere Packings, Lattices and Groups* (3rd ed.): ch. 1
   Table 1.2 and ch. 4 §8.2 (E7), §8.3 (E6), §9 (K12) for det, minimal norm, kissing
   number and center density; ch. 4 §§8.2-8.3 for the duals E7* (56 minimal vectors of
-  norm 3/2) and E6* (54 of norm 4/3); ch. 11 §2 for the hexacode.
+  norm 3/2) and E6* (54 of norm 4/3); ch. 4 §10 for Λ16 (det 256, min norm 4, kissing
+  4320, center density 1/16); ch. 11 §2 for the hexacode.
 * Theta series: OEIS A004007 (E6: 1, 72, 270, 720, 936, 2160, 2214, 3600, …; also the
   doctest of Sage's ``QuadraticForm.short_vector_list_up_to_length`` on the E6 Gram
   matrix), A004008 (E7: 1, 126, 756, 2072, 4158, 7560, 11592, …; SPLAG ch. 4 §8.2 gives
-  the first four), A004010 (K12: 1, 0, 756, 4032, 20412, 60480, 139860, …; SPLAG p. 129).
+  the first four), A004010 (K12: 1, 0, 756, 4032, 20412, 60480, 139860, …; SPLAG p. 129),
+  A008409 (Λ16: 1, 0, 4320, 61440, 522720, 2211840, …).
   Each is listed in powers of q², i.e. by norm 0, 2, 4, …; the OEIS generating functions
   (eta quotients, Jacobi and cubic theta functions) are recomputed below as a second,
   independent oracle for more terms.
 * Normalized second moments: E7 163/(2016·2^{1/7}) ≈ 0.0732306, E6 5/(56·3^{1/6}) ≈
   0.0743467 (SPLAG ch. 21 and Table 2.3); K12 ≈ 0.070096 (Agrell, Pook-Kolb & Allen,
-  IEEE Trans. Inf. Theory 2024, "Glued lattices are better quantizers than K12").
+  IEEE Trans. Inf. Theory 2024, "Glued lattices are better quantizers than K12"); Λ16
+  ≈ 0.06830 (SPLAG Table 2.3).
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from hypothesis import strategies as st
 
 from lattiq.lattices import Lattice, get_lattice, list_lattices
 from lattiq.lattices.decoders import decode_generic, decode_points
-from lattiq.lattices.exceptional import hexacode
+from lattiq.lattices.exceptional import hexacode, reed_muller_1_4
 from lattiq.lattices.family import GenericFamily
 from lattiq.lattices.measure import (
     covering_radius,
@@ -43,13 +46,15 @@ from lattiq.lattices.registry import LATTICE_FAMILIES
 from lattiq.spherecodes import get_code
 from lattiq.testing import lattice_coefficients, near_voronoi_faces
 
-NEW = ["e6", "e7", "k12"]
+NEW = ["e6", "e7", "k12", "bw16"]
+GLUED = ["e6", "e7", "k12", "bw16"]
 
 # name: (dim, ambient, det, min norm, kissing, center density)
 KNOWN = {
     "e6": (6, 8, 3, 2, 72, 1 / (8 * sympy.sqrt(3))),
     "e7": (7, 8, 2, 2, 126, sympy.Rational(1, 16)),
     "k12": (12, 18, 729, 4, 756, sympy.Rational(1, 27)),
+    "bw16": (16, 16, 256, 4, 4320, sympy.Rational(1, 16)),
 }
 
 # theta series by norm 0, 2, 4, ... (odd norms are 0: all three are even lattices)
@@ -57,6 +62,7 @@ THETA = {
     "e6": [1, 72, 270, 720, 936, 2160, 2214, 3600],
     "e7": [1, 126, 756, 2072, 4158, 7560, 11592],
     "k12": [1, 0, 756, 4032, 20412, 60480, 139860],
+    "bw16": [1, 0, 4320, 61440, 522720, 2211840],
 }
 
 
@@ -129,6 +135,19 @@ def theta_k12_oeis(T):
     return [int(v) for v in out]
 
 
+def theta_bw16_oeis(T):
+    """A008409: (f1^48 + 32 x f1^24 f2^24 + 4096 x² f2^48) / (f1^16 f2^16) with
+    f1 = prod (1 - x^k), f2 = prod (1 - x^(2k))."""
+    f1, f2 = _euler(1, T), _euler(2, T)
+    a = _pow(f1, 48, T)
+    b = _mul(_pow(f1, 24, T), _pow(f2, 24, T), T)
+    c = _pow(f2, 48, T)
+    num = [a[k] + (32 * b[k - 1] if k >= 1 else 0) + (4096 * c[k - 2] if k >= 2 else 0)
+           for k in range(T)]
+    out = _mul(num, _inv(_mul(_pow(f1, 16, T), _pow(f2, 16, T), T), T), T)
+    return [int(v) for v in out]
+
+
 # ---------------------------------------------------------------------------- registry
 def test_registry_has_the_new_lattices():
     for name in NEW:
@@ -136,6 +155,14 @@ def test_registry_has_the_new_lattices():
         L = get_lattice(name)
         assert L.name == name and L.family == name
         assert get_lattice(f" {name.upper()} ").name == name
+
+
+def test_reed_muller_code():
+    R = reed_muller_1_4().astype(np.int64)
+    assert R.shape == (32, 16) and len({tuple(r) for r in R.tolist()}) == 32
+    assert np.bincount(R.sum(axis=1), minlength=17)[[0, 8, 16]].tolist() == [1, 30, 1]
+    words = {tuple(r) for r in R.tolist()}
+    assert all(tuple(((a + b) % 2).tolist()) in words for a in R for b in R)
 
 
 def test_hexacode():
@@ -181,6 +208,7 @@ def test_theta_series_by_enumeration_matches_the_literature(name):
 
 @pytest.mark.parametrize("name,oracle,terms", [
     ("e6", theta_e6_oeis, 15), ("e7", theta_e7_oeis, 13), ("k12", theta_k12_oeis, 9),
+    ("bw16", theta_bw16_oeis, 7),
 ])
 def test_theta_series_against_the_generating_functions(name, oracle, terms):
     L = get_lattice(name)
@@ -193,6 +221,7 @@ def test_theta_series_against_the_generating_functions(name, oracle, terms):
     ("e6", sympy.Rational(1, 3), sympy.Rational(4, 3), 54),
     ("e7", sympy.Rational(1, 2), sympy.Rational(3, 2), 56),
     ("k12", sympy.Rational(1, 729), sympy.Rational(4, 3), 756),
+    ("bw16", sympy.Rational(1, 256), sympy.Integer(2), 4320),
 ])
 def test_duals(name, ddet, dmin, dkiss):
     L = get_lattice(name)
@@ -214,6 +243,14 @@ def test_k12_is_similar_to_its_dual_scaled_by_sqrt3():
     th = K.theta_series(9)
     assert {m: c for m, c in counts.items()} == {Fraction(m, 3): c for m, c in enumerate(th)
                                                    if c}
+
+
+def test_bw16_is_similar_to_its_dual_scaled_by_sqrt2():
+    # Λ16 is 2-modular: the norms of Λ16* are those of Λ16 halved (SPLAG ch. 4 §10)
+    B = get_lattice("bw16")
+    counts = B.dual().norm_counts(4)
+    th = B.theta_series(9)
+    assert counts == {Fraction(m, 2): c for m, c in enumerate(th) if c}
 
 
 def test_irrational_scale_dual_is_exact():
@@ -261,14 +298,16 @@ def _certificate_shells(L, max_norm):
     return np.concatenate(out).astype(np.float64)
 
 
-@pytest.mark.parametrize("name,max_norm", [("e6", 16 / 3), ("e7", 6), ("k12", 12)])
-def test_glue_decoder_against_generic_decoder_and_certificate(name, max_norm):
+@pytest.mark.parametrize("name,max_norm,n", [("e6", 16 / 3, 400), ("e7", 6, 400),
+                                            ("k12", 12, 400), ("bw16", 6, 200)])
+def test_glue_decoder_against_generic_decoder_and_certificate(name, max_norm, n):
     # oracles: the generic LLL + Schnorr-Euchner decoder (a second algorithm), and a
     # Voronoi certificate over every lattice vector of norm <= 4R² (E6: R² = 4/3,
-    # E7: 3/2; K12: shells through norm 12, which covers R² <= 3)
+    # E7: 3/2; K12: shells through norm 12, which covers R² <= 3; Λ16: only the shells of
+    # norm 4 and 6, a necessary condition, the generic decoder being the complete oracle)
     L = get_lattice(name)
     rng = np.random.default_rng(2024)
-    x = _mixed(L, rng, 400)
+    x = _mixed(L, rng, n)
     y = decode_points(L, x)
     assert y.dtype == np.int64 and y.shape == x.shape
     assert L.contains(y * L.scale_float).all()
@@ -276,7 +315,7 @@ def test_glue_decoder_against_generic_decoder_and_certificate(name, max_norm):
     t = x / L.scale_float
     dy, dg = ((t - y) ** 2).sum(axis=1), ((t - g) ** 2).sum(axis=1)
     np.testing.assert_allclose(dy, dg, rtol=1e-12, atol=1e-9)
-    gen = slice(0, 300)  # off exact ties the two algorithms return the same point
+    gen = slice(0, 3 * (n // 4))  # off exact ties the two algorithms return the same point
     assert np.array_equal(y[gen], g[gen])
     S = _certificate_shells(L, max_norm)
     S2 = (S * S).sum(axis=1)
@@ -286,7 +325,7 @@ def test_glue_decoder_against_generic_decoder_and_certificate(name, max_norm):
         assert (viol <= 1e-9 * (1.0 + np.abs(t[lo:lo + 25]).max(axis=1))).all()
 
 
-@pytest.mark.parametrize("name", NEW)
+@pytest.mark.parametrize("name", ["e6", "e7", "k12"])
 def test_glue_decoder_brute_force_box(name):
     # brute force over lattice points within ±1 of the rounded LLL coefficients
     from lattiq.lattices.reduction import lll_reduce
@@ -304,7 +343,45 @@ def test_glue_decoder_brute_force_box(name):
         assert ((y[i] - x[i]) ** 2).sum() <= best + 1e-12
 
 
-@pytest.mark.parametrize("name", NEW)
+def _bw16_nearest_exhaustive(t, width=3):
+    """Least squared distance from ``t`` (integer frame of Λ16) to the frame
+    {y ∈ Z¹⁶ : y mod 2 ∈ RM(1, 4), Σy ≡ 0 (mod 4)}, over every y with |y_i − t_i| ≤ width:
+    for each of the 32 words, a dynamic programme over the coordinates with the coordinate
+    sum mod 4 as state minimises over all such y at once (no decoder rule involved)."""
+    best = np.inf
+    for c in reed_muller_1_4().astype(np.int64):
+        cost = {0: 0.0}
+        for i in range(16):
+            lo, hi = int(np.ceil(t[i] - width)), int(np.floor(t[i] + width))
+            vals = [v for v in range(lo, hi + 1) if (v - c[i]) % 2 == 0]
+            nxt = {}
+            for m, d in cost.items():
+                for v in vals:
+                    k, dv = (m + v) % 4, d + (v - t[i]) ** 2
+                    if dv < nxt.get(k, np.inf):
+                        nxt[k] = dv
+            cost = nxt
+        best = min(best, cost.get(0, np.inf))
+    return best
+
+
+def test_bw16_decoder_against_exhaustive_search():
+    # every frame point with coordinates within ±3 of the target is considered; the answer
+    # is certified complete when it is closer than 3 (a point outside the window is
+    # farther than 3 in one coordinate alone)
+    L = get_lattice("bw16")
+    rng = np.random.default_rng(31)
+    x = _mixed(L, rng, 48)
+    x = x[np.abs(x).max(axis=1) < 1e3]  # keep the window small
+    t = x / L.scale_float
+    y = decode_points(L, x)
+    for i in range(len(x)):
+        best = _bw16_nearest_exhaustive(t[i])
+        assert best < 9.0
+        assert ((t[i] - y[i]) ** 2).sum() == pytest.approx(best, rel=1e-12, abs=1e-9)
+
+
+@pytest.mark.parametrize("name", GLUED)
 def test_decoder_threads_and_ties_are_deterministic(name):
     L = get_lattice(name)
     x = np.round(np.random.default_rng(5).standard_normal((20000, L.ambient_dim)) * 8) / 4
@@ -351,7 +428,8 @@ def test_decoder_properties(name, data):
 
 
 # --------------------------------------------------------------------------- measures
-@pytest.mark.parametrize("name,ref", [("e6", None), ("e7", None), ("k12", 0.070096)])
+@pytest.mark.parametrize("name,ref", [("e6", None), ("e7", None), ("k12", 0.070096),
+                                      ("bw16", 0.06830)])
 def test_nsm_monte_carlo_matches_the_literature(name, ref):
     L = get_lattice(name)
     exact = known_normalized_second_moment(L)
@@ -398,7 +476,8 @@ def test_k12_covering_radius_is_at_least_sqrt_8_over_3():
 
 
 # ------------------------------------------------------------------ spherical codes
-@pytest.mark.parametrize("name,dim,size", [("e6", 6, 72), ("e7", 7, 126), ("k12", 12, 756)])
+@pytest.mark.parametrize("name,dim,size", [("e6", 6, 72), ("e7", 7, 126), ("k12", 12, 756),
+                                           ("bw16", 16, 4320)])
 def test_kissing_configurations_as_codes(name, dim, size):
     C = get_code(f"{name}-shell1")
     assert (C.dim, C.size) == (dim, size)
