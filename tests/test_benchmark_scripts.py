@@ -122,3 +122,19 @@ def test_bench_user_lattices_runs_and_checks(capsys):
     assert "| 8 | 3 |" in out and "from_basis" in out
     if not mod.HAVE_FPYLLL:
         assert "| — | — |" in out and "ABSENT" in out
+
+
+def test_bench_glue_decoders_runs_and_agrees(capsys):
+    mod = _load("bench_glue_decoders")
+    assert mod.main(["--n", "300", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    for name in ("e7", "e6", "k12", "bw16"):
+        assert f"| {name} |" in out
+    assert "| NO |" not in out
+
+
+def test_bench_lattice_calls_runs(capsys):
+    mod = _load("bench_lattice_calls")
+    assert mod.main(["--quick", "--rounds", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "| e8.decode n=1 |" in out and "| u12.contains n=1 |" in out
