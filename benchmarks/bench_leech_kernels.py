@@ -51,6 +51,19 @@ def _reference(folder: str, name: str):
     return mod
 
 
+def search_counts(x: np.ndarray) -> tuple[float, float]:
+    """Per query: rows (cosets, octad cosets, shape A) searched, and candidate units left at
+    the end (scored in float64 when more than one), from the kernel's counters."""
+    from lattiq.spherecodes._kernels_leech import leech_nearest_kernel
+    from lattiq.spherecodes.search import _leech_coset_tables, _leech_tables
+
+    cwb, _, _, octads, pr = _leech_tables()
+    stats = np.zeros((1, 2), np.int64)
+    out = np.empty(x.shape[0], np.int64)
+    leech_nearest_kernel(x, out, 1, *_leech_coset_tables(), cwb, octads, pr, stats)
+    return stats[0, 0] / x.shape[0], stats[0, 1] / x.shape[0]
+
+
 def stage_times(x: np.ndarray, repeats: int) -> dict[str, float]:
     """Seconds of CPU time per query of the shell search's vectorized stages, each run alone
     over the blocks of ``x`` (their cost does not depend on the values)."""
@@ -175,8 +188,10 @@ def main(argv=None) -> int:
         ("shell-search queries >= 2,000,000/s on one core", shell >= 2e6, f"{shell:,.0f}/s"),
     ]
     stages = {}
+    counts = None
     if args.stages:
         stages = stage_times(x, args.repeats)
+        counts = search_counts(x)
         total = 1.0 / shell
         print()
         print("| shell search, where the time goes | ns per query (CPU) | share |")
@@ -185,6 +200,8 @@ def main(argv=None) -> int:
                 ("scaling, rounding, per-input search (the rest)", total - sum(stages.values())),
                 ("total", total)]:
             print(f"| {name} | {t * 1e9:.0f} | {t / total:.0%} |")
+        print(f"\nper query: {counts[0]:.3f} rows searched, {counts[1]:.4f} candidate units "
+              "at the end")
     print()
     for label, ok, info in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {label}: {info}")
@@ -192,6 +209,7 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps(dict(
             machine=cpu_name(), load=load, n=args.n, rows=rows,
             stages_ns={k: v * 1e9 for k, v in stages.items()},
+            rows_and_candidates_per_query=counts,
             checks=[dict(label=a, ok=bool(b), info=c) for a, b, c in checks]), indent=1))
     return 0 if same and shell_same and shell_ok else 1
 

@@ -49,7 +49,8 @@ across the inputs, in :mod:`lattiq.spherecodes._kernels_leech_screen`):
    row's bounds, then the exact ``Q`` of its octads best first), and the runner-up if its
    bound still reaches ``max Q − SLACK``; a vectorized pass then marks the other rows whose
    bound reaches it, and those are searched best first until the largest bound left falls
-   short. Gaussian input leaves about 1.8 rows and 1.6 candidate units per input.
+   short. On Gaussian input about 1.8 rows are searched per input and one candidate is
+   left at the end (so float64 scores are hardly ever needed).
 
 Rows, words and octads are skipped only when their bound is below ``max Q − SLACK``, so the
 result is the float64 argmax with ties to the lowest index, exactly that of the previous
@@ -376,7 +377,7 @@ def _collect_row(row, l, qmax, cn, cq, cu, cb, cls_pair, cls_g, sgn, bsel, cword
 def _winner(xs, b, qmax, cn, cq, cu, cwb, octads, pair_rank):
     """Index of the float64 winner among the candidates whose ``Q`` reaches ``qmax − SLACK``:
     the only one needs just its position or sign pattern; several are scored in float64
-    (largest score, then lowest index)."""
+    (largest score, then lowest index). Returns the index and the number of candidates."""
     thr = qmax - SLACK
     n1 = 0
     u1 = 0
@@ -386,11 +387,11 @@ def _winner(xs, b, qmax, cn, cq, cu, cwb, octads, pair_rank):
             u1 = cu[i]
     if n1 == 1:
         if u1 < _UNIT_B:
-            return 98256 + 24 * u1 + _special_c(xs, b, cwb, u1)
+            return 98256 + 24 * u1 + _special_c(xs, b, cwb, u1), 1
         if u1 < _UNIT_A:
             o = u1 - _UNIT_B
-            return 1104 + 128 * o + _rank_b(xs, b, octads, o)
-        return _best_a(xs, b, pair_rank)[1]
+            return 1104 + 128 * o + _rank_b(xs, b, octads, o), 1
+        return _best_a(xs, b, pair_rank)[1], 1
     best = -np.inf
     bidx = 0
     for i in range(cn):
@@ -409,12 +410,12 @@ def _winner(xs, b, qmax, cn, cq, cu, cwb, octads, pair_rank):
         if s > best or (s == best and idx < bidx):
             best = s
             bidx = idx
-    return bidx
+    return bidx, n1
 
 
 @numba.njit(cache=True, parallel=True)
 def leech_nearest_kernel(X, out, nthreads, cols, cls_pair, cls_g, sgn, bsel, cword, bco, oref,
-                         oflip, opad, oct_id, cwb, octads, pair_rank):
+                         oflip, opad, oct_id, cwb, octads, pair_rank, stats):
     """Nearest Leech codeword index for every row of X (n, 24) float64, into out (n,), in
     ``nthreads`` contiguous chunks of blocks.
 
@@ -428,6 +429,8 @@ def leech_nearest_kernel(X, out, nthreads, cols, cls_pair, cls_g, sgn, bsel, cwo
     octad ``e`` complements column ``j`` (entry ``16 j + e``), ``opad`` (110, 16) float32 ``0``
     for the row's octads and ``−3·10³⁸`` for padding, ``oct_id`` (110, 16) the octads. Then
     ``cwb`` (4096, 3) uint8 codeword bytes, ``octads`` (759, 8), ``pair_rank`` (24, 24).
+    ``stats`` (nthreads, 2) int64 gets, per chunk, the rows searched and the candidate units
+    left at the end (scored in float64 when more than one), for the benchmarks.
     """
     n = X.shape[0]
     L = LANES
@@ -506,6 +509,8 @@ def leech_nearest_kernel(X, out, nthreads, cols, cls_pair, cls_g, sgn, bsel, cwo
                         255 - (key2[l] & 255), l, qmax, c1, cq1, cu1, 64 * l, cls_pair, cls_g,
                         sgn, bsel, cword, oref, oflip, opad, oct_id, xq, ax, Sx, Mn, Ab, octads,
                         qb, ob)
+                    stats[th, 0] += 1
+                stats[th, 0] += 1
                 qmaxv[l] = qmax
                 cn1[l] = c1
                 # STEP · UB ≥ qmax − SLACK exactly when UB ≥ ceil((qmax − SLACK) / STEP)
@@ -542,7 +547,9 @@ def leech_nearest_kernel(X, out, nthreads, cols, cls_pair, cls_g, sgn, bsel, cwo
                     nr -= 1
                     rows[im] = rows[nr]
                     rub[im] = rub[nr]
+                    stats[th, 0] += 1
                     qmax, cn = _collect_row(
                         row, l, qmax, cn, cq, cu, 0, cls_pair, cls_g, sgn, bsel, cword, oref,
                         oflip, opad, oct_id, xq, ax, Sx, Mn, Ab, octads, qb, ob)
-                out[s0 + l] = _winner(xs, 24 * l, qmax, cn, cq, cu, cwb, octads, pair_rank)
+                out[s0 + l], nc = _winner(xs, 24 * l, qmax, cn, cq, cu, cwb, octads, pair_rank)
+                stats[th, 1] += nc

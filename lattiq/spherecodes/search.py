@@ -246,7 +246,7 @@ def leech_nearest(X: np.ndarray, threads: int | None = None) -> np.ndarray:
     nt = max(1, min(nt, -(-n // LANES)))
     cwb, _, _, octads, pr = _leech_tables()
     leech_nearest_kernel(np.ascontiguousarray(X, dtype=np.float64), out, nt,
-                         *_leech_coset_tables(), cwb, octads, pr)
+                         *_leech_coset_tables(), cwb, octads, pr, np.zeros((nt, 2), np.int64))
     return out
 
 
