@@ -25,7 +25,8 @@ eight of type ``2⁴0²`` in each of 45 cosets, and the 15 unions of two tetrads
 
 **Integer screening.** Inputs are scaled by a power of two to ``max |x_i| ∈ [1, 2)``
 (exact) and rounded, ``x̃ = rint(2¹⁸ x)``. ``Q(u)``, a unit's score on ``x̃``, is computed
-exactly: every value is an integer below ``2²⁴`` in magnitude (at most ``28·2¹⁹``), so the
+exactly: every score, bound and partial sum is an integer below ``2²⁴`` in magnitude (at
+most ``28·2¹⁹``; only the padding entries of octad rows sit near ``−3·10³⁸``), so the
 float32 (and float64) arithmetic on it never rounds, whatever the order. Rounding moves a
 score by at most ``½ Σ|v_i| ≤ 13`` (``Σ|v_i|`` is 8, 16, 26 for the three shapes), and the
 float64 scores are within ``2⁻⁴⁰`` of exact (``|x| < 2``, at most 25 operations), so the

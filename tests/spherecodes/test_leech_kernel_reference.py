@@ -70,7 +70,9 @@ def test_midpoints_and_points_just_off_them():
     i, j = rng.integers(0, len(V), (2, 4000))
     mid = V[i] + V[j]
     assert_same(mid)
-    for eps in (2.0**-30, 2.0**-12, 1e-9, 3e-6):  # below and near the screening resolution
+    # below, at and above the screening resolution (scores rounded to 2⁻¹⁸ of the largest
+    # coordinate, candidates kept within 32 of those units): the float64 scores decide
+    for eps in [2.0**-30, 1e-9] + [2.0**-k for k in range(24, 11, -1)] + [3e-6]:
         assert_same(mid + eps * (V[j] - V[i]))
         assert_same(mid + eps * rng.standard_normal(mid.shape))
     k = rng.integers(0, len(V), 4000)
