@@ -65,6 +65,8 @@ import math
 import numba
 import numpy as np
 
+from lattiq.lattices.leech import SHAPE_OFFSETS
+
 from ._kernels_leech_screen import (
     FM,
     LANES,
@@ -86,6 +88,9 @@ _QS = 2.0**18
 #: A float64 winner ``w`` has ``Q(w) ≥ Q(u) − 26`` for every unit ``u``: every unit within
 #: this much of the largest ``Q`` seen stays a candidate.
 SLACK = 32.0
+#: First index of shapes B and C in the shell order.
+_OFF_B = SHAPE_OFFSETS[1]
+_OFF_C = SHAPE_OFFSETS[2]
 #: Candidate codes: Golay codeword ``k`` (shape C), ``_UNIT_B + octad``, ``_UNIT_A``.
 _UNIT_B = 4096
 _UNIT_A = 4096 + 759
@@ -388,10 +393,10 @@ def _winner(xs, b, qmax, cn, cq, cu, cwb, octads, pair_rank):
             u1 = cu[i]
     if n1 == 1:
         if u1 < _UNIT_B:
-            return 98256 + 24 * u1 + _special_c(xs, b, cwb, u1), 1
+            return _OFF_C + 24 * u1 + _special_c(xs, b, cwb, u1), 1
         if u1 < _UNIT_A:
             o = u1 - _UNIT_B
-            return 1104 + 128 * o + _rank_b(xs, b, octads, o), 1
+            return _OFF_B + 128 * o + _rank_b(xs, b, octads, o), 1
         return _best_a(xs, b, pair_rank)[1], 1
     best = -np.inf
     bidx = 0
@@ -401,11 +406,11 @@ def _winner(xs, b, qmax, cn, cq, cu, cwb, octads, pair_rank):
         u = cu[i]
         if u < _UNIT_B:
             s, t = _score_c(xs, b, cwb, u)
-            idx = 98256 + 24 * u + t
+            idx = _OFF_C + 24 * u + t
         elif u < _UNIT_A:
             o = u - _UNIT_B
             s, rk = _score_b(xs, b, octads, o)
-            idx = 1104 + 128 * o + rk
+            idx = _OFF_B + 128 * o + rk
         else:
             s, idx = _best_a(xs, b, pair_rank)
         if s > best or (s == best and idx < bidx):
