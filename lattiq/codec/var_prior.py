@@ -51,7 +51,7 @@ ROWS = 8
 
 def var_sha256(model) -> str:
     """SHA-256 of a generator's config and weights."""
-    from lattiq.models.trainutil import config_to_dict
+    from lattiq.runtime.config import config_to_dict
 
     h = hashlib.sha256()
     h.update(canonical_json(config_to_dict(model.cfg)))

@@ -19,8 +19,10 @@ from pathlib import Path
 import torch
 
 from lattiq.data import get_dataset, make_eval_loader, match_channels
+from lattiq.runtime.checkpoints import load_checkpoint
+from lattiq.runtime.directory import check_writable_dir
+from lattiq.runtime.distributed import resolve_device
 
-from . import trainutil as tu
 from .health import HealthStats
 from .metrics import FeatureStats, frechet_distance, ms_ssim, psnr, ssim
 from .tokenizer import Tokenizer
@@ -131,9 +133,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    device = tu.resolve_device(args.device)
+    device = resolve_device(args.device)
     model = Tokenizer.from_checkpoint(args.checkpoint, weights=args.weights)
-    ck = tu.load_checkpoint(args.checkpoint, with_state=False)
+    ck = load_checkpoint(args.checkpoint, with_state=False)
     train_cfg = ck.config.get("config", {})
     data = args.data or train_cfg.get("data", {}).get("name")
     if not data:
@@ -159,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
         print("rFID not computed: pass --inception PATH (FID Inception weights)", file=sys.stderr)
 
     out_dir = Path(args.out) if args.out else ck.path.parent.parent / "eval"
-    tu.check_writable_dir(out_dir)
+    check_writable_dir(out_dir)
     report = evaluate_tokenizer(
         model, dataset, batch_size=args.batch_size, limit=args.limit, device=device,
         lpips=lpips, inception=inception, grid_path=out_dir / "grid.png",

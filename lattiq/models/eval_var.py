@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import trainutil as tu
+from lattiq.runtime.directory import check_writable_dir
+from lattiq.runtime.distributed import setup_distributed
 
 __all__ = [
     "class_fidelity",
@@ -166,8 +167,8 @@ def run(args: argparse.Namespace) -> int:
     )
 
     if args.out:
-        tu.check_writable_dir(args.out)  # before the work, not after
-    device = tu.setup_distributed(args.device).device
+        check_writable_dir(args.out)  # before the work, not after
+    device = setup_distributed(args.device).device
     model, saved = load_generator(args.checkpoint, args.weights)
     model = model.to(device)
     tok = load_tokenizer_for(saved, model.cfg, args.tokenizer).to(device)

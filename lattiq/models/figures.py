@@ -28,12 +28,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
 
 __all__ = [
     "class_names_for",
     "grid_image",
     "plot_training_curves",
     "read_log",
+    "save_image_grid",
     "save_reconstruction_grid",
     "save_sample_grid",
     "write_training_curves",
@@ -70,8 +73,6 @@ def _to_uint8(images, value_range: tuple[float, float]) -> np.ndarray:
 
 
 def _font(size: int):
-    from PIL import ImageFont
-
     try:
         return ImageFont.load_default(size=size)
     except TypeError:  # Pillow < 10.1: a fixed bitmap font
@@ -128,8 +129,6 @@ def grid_image(
     padding : int
         Pixels between tiles, before upscaling.
     """
-    from PIL import Image, ImageDraw
-
     x = _to_uint8(images, value_range)  # (B, H, W, 3)
     b, h, w, _ = x.shape
     if b == 0:
@@ -373,3 +372,35 @@ def write_training_curves(log_path: str | os.PathLike) -> Path | None:
         print(f"warning: training curves not drawn: {err}", file=sys.stderr)
         return None
     return out if fig is not None else None
+
+
+def save_image_grid(
+    path: str | os.PathLike,
+    images: torch.Tensor,
+    nrow: int = 8,
+    value_range: tuple[float, float] = (-1.0, 1.0),
+    padding: int = 2,
+) -> None:
+    """Save a (B, C, H, W) batch (C = 1 or 3) as one PNG grid, ``nrow`` images per row."""
+    if images.ndim != 4 or images.shape[1] not in (1, 3):
+        raise ValueError(
+            f"expected images (B, C, H, W) with C in (1, 3), got {tuple(images.shape)}"
+        )
+    lo, hi = value_range
+    x = ((images.detach().float().cpu() - lo) / (hi - lo)).clamp(0, 1)
+    b, c, h, w = x.shape
+    ncol = min(nrow, b)
+    nr = math.ceil(b / ncol)
+    grid = torch.ones(c, nr * (h + padding) + padding, ncol * (w + padding) + padding)
+    for i in range(b):
+        r, q = divmod(i, ncol)
+        y0, x0 = padding + r * (h + padding), padding + q * (w + padding)
+        grid[:, y0 : y0 + h, x0 : x0 + w] = x[i]
+    arr = (grid.permute(1, 2, 0).numpy() * 255.0 + 0.5).astype(np.uint8)
+    if c == 1:
+        arr = arr[:, :, 0]
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(f".{p.name}.tmp-{os.getpid()}.png")
+    Image.fromarray(arr).save(tmp)
+    os.replace(tmp, p)

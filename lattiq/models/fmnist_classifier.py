@@ -140,8 +140,7 @@ def train_classifier(
     from safetensors.torch import save_file
 
     from lattiq.progress import progress as progress_bar
-
-    from .rundir import check_output_file
+    from lattiq.runtime.directory import check_output_file
 
     if epochs < 1 or batch_size < 1 or not lr > 0:
         raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
@@ -258,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .trainutil import setup_distributed
+    from lattiq.runtime.distributed import setup_distributed
 
     device = setup_distributed(args.device).device
     meta = train_classifier(

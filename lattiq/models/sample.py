@@ -21,7 +21,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import trainutil as tu
+from lattiq.runtime.checkpoints import load_checkpoint
+from lattiq.runtime.config import config_from_dict
+from lattiq.runtime.directory import check_writable_dir
+from lattiq.runtime.distributed import setup_distributed
+
 from .var import VAR, VARConfig
 
 __all__ = [
@@ -124,10 +128,10 @@ def generate_images(
 
 def load_generator(path: str, weights: str = "ema", map_location="cpu") -> tuple[VAR, dict]:
     """Rebuild a :class:`VAR` from a training checkpoint; returns ``(model, saved_config)``."""
-    ck = tu.load_checkpoint(path, with_state=False, map_location=map_location)
+    ck = load_checkpoint(path, with_state=False, map_location=map_location)
     if "var" not in ck.config:
         raise ValueError(f"{ck.path} is not a generator checkpoint (no 'var' config)")
-    cfg = tu.config_from_dict(VARConfig, ck.config["var"])
+    cfg = config_from_dict(VARConfig, ck.config["var"])
     model = VAR(cfg)
     if weights not in ck.weights:
         raise ValueError(f"{ck.path} has no {weights!r} weights; it has {sorted(ck.weights)}")
@@ -191,8 +195,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    tu.check_writable_dir(args.out)  # before sampling, not after
-    device = tu.setup_distributed(args.device).device
+    check_writable_dir(args.out)  # before sampling, not after
+    device = setup_distributed(args.device).device
     model, saved = load_generator(args.checkpoint, args.weights)
     model = model.to(device)
     tok = load_tokenizer_for(saved, model.cfg, args.tokenizer).to(device)

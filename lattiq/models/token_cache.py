@@ -215,9 +215,10 @@ def ensure_token_cache(
     """
     from safetensors.torch import save_file
 
-    from .rundir import check_writable_dir
+    from lattiq.runtime.checkpoints import find_checkpoint
+    from lattiq.runtime.directory import check_writable_dir
+
     from .tokenizer import Tokenizer
-    from .trainutil import find_checkpoint
 
     ck = find_checkpoint(tokenizer_path)
     recipe = {"tokenizer": _tokenizer_digest(ck, weights), "weights": weights,

@@ -23,6 +23,8 @@ import torch
 from torch import nn
 
 from lattiq.quantizers.base import QuantizerOutput
+from lattiq.runtime.checkpoints import load_checkpoint
+from lattiq.runtime.config import config_diff, config_from_dict, config_to_dict
 
 from .vit import POS_EMBED_KINDS, ViT, init_vit_weights, patchify, unpatchify
 
@@ -302,22 +304,16 @@ class Tokenizer(nn.Module):
     @classmethod
     def from_config(cls, config: TokenizerConfig | dict) -> Tokenizer:
         if isinstance(config, dict):
-            from .trainutil import config_from_dict
-
             config = config_from_dict(TokenizerConfig, upgrade_config_dict(config))
         return cls(config)
 
     def signature(self) -> dict:
         """The config plus the quantizer's own config (code name, hash): what must match."""
-        from .trainutil import config_to_dict
-
         qc = self.quantizer.config() if hasattr(self.quantizer, "config") else {}
         return {"model": config_to_dict(self.config), "quantizer": _plain(qc)}
 
     def check_compatible(self, signature: dict) -> None:
         """Refuse a saved signature (see :meth:`signature`) that differs from this model's."""
-        from .trainutil import config_diff
-
         mine = self.signature()
         saved = upgrade_config_dict(signature.get("model", {}))
         diff = config_diff(saved, mine["model"], prefix="model.")
@@ -353,8 +349,6 @@ class Tokenizer(nn.Module):
         cls, path: str, weights: str = "ema", map_location: str | torch.device = "cpu"
     ) -> Tokenizer:
         """Rebuild from a training checkpoint's config and load ``weights`` (``ema``/``model``)."""
-        from .trainutil import load_checkpoint
-
         ck = load_checkpoint(path, with_state=False, map_location=map_location)
         sig = ck.config.get("signature")
         if sig is None:

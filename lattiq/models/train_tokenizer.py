@@ -31,8 +31,21 @@ from lattiq.data import (
     make_train_loader,
     match_channels,
 )
+from lattiq.runtime.checkpoints import estimate_checkpoint_bytes, load_checkpoint, save_checkpoint
+from lattiq.runtime.config import config_to_dict, save_config
+from lattiq.runtime.directory import open_run_dir
+from lattiq.runtime.distributed import (
+    all_reduce_mean,
+    cleanup_distributed,
+    setup_distributed,
+    sync_gradients,
+)
+from lattiq.runtime.resume import resume_check, run_config
+from lattiq.runtime.rng import seed_everything, set_rng_state
+from lattiq.training.ema import EMA
+from lattiq.training.logs import JSONLLogger, Progress, count_parameters
+from lattiq.training.schedules import make_lr_scheduler, restore_lr_scheduler
 
-from . import trainutil as tu
 from .figures import save_reconstruction_grid, write_training_curves
 from .health import collapse_message, measure_health
 from .losses import LPIPS, AdversarialLoss, VFAlignLoss, load_feature_network
@@ -106,7 +119,7 @@ class TrainConfig:
 
 
 #: Keys a resumed run may change; anything else must match the checkpoint (``steps`` may
-#: grow: see :func:`lattiq.models.trainutil.resume_check`).
+#: grow: see :func:`lattiq.runtime.resume.resume_check`).
 RESUME_MUTABLE = {"data.workers", "device", "log_every", "image_every", "ckpt_every",
                   "keep_checkpoints", "out_dir", "health_every", "health_images",
                   "collapse_perplexity", "collapse_after"}  # fmt: skip
@@ -131,17 +144,17 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
             f"unknown preset {preset!r}; choose one of {sorted(TOKENIZER_PRESETS)}"
         )
     base = TrainConfig(model=tokenizer_preset(preset))
-    cfg: TrainConfig = tu.run_config(base, args.config, args.overrides, out_dir=args.out,
+    cfg: TrainConfig = run_config(base, args.config, args.overrides, out_dir=args.out,
                                      resume=args.resume, from_run=args.preset is None)
     cfg.model.validate()
     _check_train_config(cfg)
     if args.print_config:
-        print(json.dumps(tu.config_to_dict(cfg), indent=2))
+        print(json.dumps(config_to_dict(cfg), indent=2))
         return 0
     run_dir = Path(cfg.out_dir)
 
     # ---- distributed ----------------------------------------------------------------------
-    dist = tu.setup_distributed(cfg.device)
+    dist = setup_distributed(cfg.device)
     device = dist.device
 
     def say(msg: str) -> None:
@@ -155,13 +168,13 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
     )
 
     # ---- run directory (locked) and resume: the checkpoint's config is checked first -------
-    rundir = cleanup.enter_context(tu.open_run_dir(
+    rundir = cleanup.enter_context(open_run_dir(
         run_dir, dist, resume=args.resume, overwrite=args.overwrite, outputs=("images",),
         say=say))  # fmt: skip
     ck = None
     if args.resume:
-        ck = tu.load_checkpoint(run_dir, info=dist, map_location="cpu",
-                                check=tu.resume_check(cfg, RESUME_MUTABLE))
+        ck = load_checkpoint(run_dir, info=dist, map_location="cpu",
+                                check=resume_check(cfg, RESUME_MUTABLE))
     start_step = ck.step if ck is not None else 0
     rundir.truncate_log(start_step)
 
@@ -185,9 +198,9 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
     )
 
     # ---- model and losses -----------------------------------------------------------------
-    tu.seed_everything(cfg.seed)  # same initial weights on every rank
+    seed_everything(cfg.seed)  # same initial weights on every rank
     model = Tokenizer(cfg.model).to(device)
-    ema = tu.EMA(model, cfg.ema_decay)
+    ema = EMA(model, cfg.ema_decay)
 
     lpips = None
     if cfg.loss.lpips > 0:
@@ -214,7 +227,7 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
     opt = torch.optim.AdamW(
         _param_groups(gen_modules, cfg.weight_decay), lr=cfg.lr, betas=tuple(cfg.betas)
     )
-    sched = tu.make_lr_scheduler(opt, cfg.steps, cfg.schedule, cfg.warmup_steps)
+    sched = make_lr_scheduler(opt, cfg.steps, cfg.schedule, cfg.warmup_steps)
     opt_d = sched_d = None
     if adv is not None:
         opt_d = torch.optim.AdamW(
@@ -223,23 +236,23 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
         )  # fmt: skip
         # the discriminator's schedule starts when it does
         d_steps = max(1, cfg.steps - cfg.loss.adv_start)
-        sched_d = tu.make_lr_scheduler(opt_d, d_steps, cfg.schedule, cfg.warmup_steps)
-    rundir.check_space(tu.estimate_checkpoint_bytes(
+        sched_d = make_lr_scheduler(opt_d, d_steps, cfg.schedule, cfg.warmup_steps)
+    rundir.check_space(estimate_checkpoint_bytes(
         [model, model, adv and adv.disc, vf and vf.proj], [opt, opt_d]), cfg.keep_checkpoints)
 
     if ck is not None:
         model.load_weights(ck.weights["model"], ck.config.get("signature"))
         ema.load_state_dict(ck.weights["ema"], ck.state["ema_updates"])
         opt.load_state_dict(ck.state["optimizer"])
-        tu.restore_lr_scheduler(sched, ck.state["scheduler"])
+        restore_lr_scheduler(sched, ck.state["scheduler"])
         if adv is not None:
             adv.disc.load_state_dict(ck.weights["disc"])
             opt_d.load_state_dict(ck.state["opt_d"])
-            tu.restore_lr_scheduler(sched_d, ck.state["sched_d"])
+            restore_lr_scheduler(sched_d, ck.state["sched_d"])
         if vf is not None:
             vf.proj.load_state_dict(ck.weights["vf"])
         if ck.state.get("world_size") == dist.world_size:
-            tu.set_rng_state(ck.state["rng"][dist.rank])
+            set_rng_state(ck.state["rng"][dist.rank])
         else:
             say("warning: the world size changed since the checkpoint; RNG state not restored")
         say(f"resumed from {ck.path} at step {start_step}")
@@ -254,16 +267,16 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
     # ---- loop -----------------------------------------------------------------------------
     if dist.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        tu.save_config(cfg, run_dir / "config.json")
+        save_config(cfg, run_dir / "config.json")
         say(
-            f"tokenizer: {tu.count_parameters(model) / 1e6:.2f}M parameters, code "
+            f"tokenizer: {count_parameters(model) / 1e6:.2f}M parameters, code "
             f"{cfg.model.quantizer.code!r} ({model.bits_per_token:.2f} bits/token, "
             f"{model.tokens_per_image()} tokens/image), data {cfg.data.name!r} "
             f"({src_channels}->{channels} channels), world size {dist.world_size}"
         )
-    log = tu.JSONLLogger(run_dir / "log.jsonl", enabled=dist.is_main)
+    log = JSONLLogger(run_dir / "log.jsonl", enabled=dist.is_main)
     stop = min(cfg.steps, args.stop_at) if args.stop_at is not None else cfg.steps
-    bar = tu.Progress(cfg.steps, start_step, enabled=dist.is_main and not args.no_progress)
+    bar = Progress(cfg.steps, start_step, enabled=dist.is_main and not args.no_progress)
     usage = CodebookUsage(model.codebook_size)
     window: dict[str, float] = {}
     skipped, t_last, n_last = 0, time.perf_counter(), start_step
@@ -277,8 +290,8 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
             state.update(opt_d=opt_d.state_dict(), sched_d=sched_d.state_dict())
         if vf is not None:
             weights["vf"] = vf.proj.state_dict()
-        config = {"config": tu.config_to_dict(cfg), "signature": model.signature()}
-        tu.save_checkpoint(run_dir, step, weights=weights, config=config, state=state,
+        config = {"config": config_to_dict(cfg), "signature": model.signature()}
+        save_checkpoint(run_dir, step, weights=weights, config=config, state=state,
                            info=dist, keep=cfg.keep_checkpoints)  # fmt: skip
         if dist.is_main:
             write_training_curves(run_dir / "log.jsonl")  # training_curves.png beside it
@@ -315,7 +328,7 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if vf is not None:
-            tu.sync_gradients(vf.proj, dist)
+            sync_gradients(vf.proj, dist)
         gnorm = torch.nn.utils.clip_grad_norm_(
             [p for m in gen_modules for p in m.parameters()], cfg.grad_clip
         )
@@ -331,7 +344,7 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
                     d_loss, d_logs = adv.discriminator_term(x, recon.detach(), step)
                 opt_d.zero_grad(set_to_none=True)
                 d_loss.backward()
-                tu.sync_gradients(adv.disc, dist)
+                sync_gradients(adv.disc, dist)
                 torch.nn.utils.clip_grad_norm_(adv.disc.parameters(), cfg.grad_clip)
                 opt_d.step()
                 sched_d.step()
@@ -358,7 +371,7 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
         if step % cfg.log_every == 0 or step == stop:
             n = window.pop("_n")
             means = {k: v / n for k, v in window.items()}
-            means = {k: float(tu.all_reduce_mean(torch.tensor(v, device=device), dist))
+            means = {k: float(all_reduce_mean(torch.tensor(v, device=device), dist))
                      for k, v in means.items()}  # fmt: skip
             now = time.perf_counter()
             u = usage.summary()
@@ -387,7 +400,7 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
         say(f"skipped {skipped} unreadable image file(s) (see warnings above)")
     say(f"done: step {step}, run directory {run_dir}")
     del net  # release the DDP wrapper before the group goes (see cleanup_distributed)
-    tu.cleanup_distributed(dist)
+    cleanup_distributed(dist)
     return 0
 
 

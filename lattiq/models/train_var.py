@@ -24,7 +24,21 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import trainutil as tu
+from lattiq.runtime.checkpoints import (
+    estimate_checkpoint_bytes,
+    find_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
+from lattiq.runtime.config import config_to_dict, save_config
+from lattiq.runtime.directory import open_run_dir
+from lattiq.runtime.distributed import all_reduce_mean, cleanup_distributed, setup_distributed
+from lattiq.runtime.resume import resume_check, run_config
+from lattiq.runtime.rng import seed_everything, set_rng_state
+from lattiq.training.ema import EMA
+from lattiq.training.logs import JSONLLogger, Progress, count_parameters
+from lattiq.training.schedules import SCHEDULES, lr_multiplier
+
 from .figures import save_sample_grid, write_training_curves
 from .optim import OptimConfig, build_optimizer
 from .var import VAR, VAR_PRESETS, VARConfig, var_preset
@@ -75,7 +89,7 @@ class TrainVARConfig:
 
 
 #: Keys a resumed run may change; anything else must match the checkpoint (``steps`` may
-#: grow: see :func:`lattiq.models.trainutil.resume_check`).
+#: grow: see :func:`lattiq.runtime.resume.resume_check`).
 RESUME_MUTABLE = {"device", "log_every", "sample_every", "ckpt_every", "keep_checkpoints",
                   "out_dir", "data.cache_dir", "data.encode_batch"}  # fmt: skip
 
@@ -112,7 +126,7 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
     if preset not in VAR_PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(VAR_PRESETS)}")
     base = TrainVARConfig(model=var_preset(preset))
-    cfg: TrainVARConfig = tu.run_config(base, args.config, args.overrides, out_dir=args.out,
+    cfg: TrainVARConfig = run_config(base, args.config, args.overrides, out_dir=args.out,
                                         resume=args.resume, from_run=args.preset is None)
     if args.tokenizer:
         cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data,
@@ -121,7 +135,7 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
     run_dir = Path(cfg.out_dir)
 
     # ---- distributed ----------------------------------------------------------------------
-    dist = tu.setup_distributed(cfg.device)
+    dist = setup_distributed(cfg.device)
     device = dist.device
     say = (
         (lambda msg: print(msg, file=sys.stderr, flush=True)) if dist.is_main else (lambda m: None)
@@ -130,7 +144,7 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
                     enabled=cfg.bf16 and device.type == "cuda")  # fmt: skip
 
     # ---- tokenizer: the generator meets it only through its contract ----------------------
-    tok_ck = tu.find_checkpoint(cfg.data.tokenizer)
+    tok_ck = find_checkpoint(cfg.data.tokenizer)
     tokenizer = Tokenizer.from_checkpoint(str(tok_ck), weights=cfg.data.tokenizer_weights)
     contract = tokenizer_contract(tokenizer)
     if args.match_tokenizer:
@@ -139,17 +153,17 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
             codebook_size=contract["codebook_size"], scales=contract["scales"]))  # fmt: skip
     check_contract(cfg.model, contract, what=f"tokenizer at {tok_ck}")
     if args.print_config:
-        print(json.dumps(tu.config_to_dict(cfg), indent=2))
+        print(json.dumps(config_to_dict(cfg), indent=2))
         return 0
 
     # ---- run directory (locked) and resume: the checkpoint's config is checked first -------
-    rundir = cleanup.enter_context(tu.open_run_dir(
+    rundir = cleanup.enter_context(open_run_dir(
         run_dir, dist, resume=args.resume, overwrite=args.overwrite, outputs=("samples",),
         say=say))  # fmt: skip
     ck = None
     if args.resume:
-        ck = tu.load_checkpoint(run_dir, info=dist, map_location="cpu",
-                                check=tu.resume_check(cfg, RESUME_MUTABLE))
+        ck = load_checkpoint(run_dir, info=dist, map_location="cpu",
+                                check=resume_check(cfg, RESUME_MUTABLE))
     start_step = ck.step if ck is not None else 0
     rundir.truncate_log(start_step)
 
@@ -179,14 +193,14 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
     quantizer = tokenizer.quantizer.to(device).eval().requires_grad_(False)
 
     # ---- model ----------------------------------------------------------------------------
-    tu.seed_everything(cfg.seed)  # same initial weights on every rank
+    seed_everything(cfg.seed)  # same initial weights on every rank
     model = VAR(cfg.model).to(device)
-    ema = tu.EMA(model, cfg.ema_decay)
+    ema = EMA(model, cfg.ema_decay)
     torch.manual_seed(cfg.seed * 7919 + 1 + dist.rank)  # class dropping differs per rank
 
     # ---- optimizer ------------------------------------------------------------------------
     opt = build_optimizer(model, cfg.optim)
-    rundir.check_space(tu.estimate_checkpoint_bytes([model, model], [opt]),
+    rundir.check_space(estimate_checkpoint_bytes([model, model], [opt]),
                        cfg.keep_checkpoints)
     if ck is not None:
         model.load_state_dict(ck.weights["model"])
@@ -194,7 +208,7 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
                             ck.state["ema_updates"])  # fmt: skip
         opt.load_state_dict(ck.state["optimizer"])
         if ck.state.get("world_size") == dist.world_size:
-            tu.set_rng_state(ck.state["rng"][dist.rank])
+            set_rng_state(ck.state["rng"][dist.rank])
         else:
             say("warning: the world size changed since the checkpoint; RNG state not restored")
         say(f"resumed from {ck.path} at step {start_step}")
@@ -206,24 +220,24 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
     # ---- loop -----------------------------------------------------------------------------
     if dist.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
-        tu.save_config(cfg, run_dir / "config.json")
-        say(f"generator: {tu.count_parameters(model) / 1e6:.2f}M parameters, head "
+        save_config(cfg, run_dir / "config.json")
+        say(f"generator: {count_parameters(model) / 1e6:.2f}M parameters, head "
             f"{cfg.model.head!r} over {cfg.model.codebook_size} codes, {cfg.model.seq_len} "
             f"tokens/image in {len(cfg.model.scales)} scales, {len(cache)} training images, "
             f"optimizer {cfg.optim.matrix}+{cfg.optim.scalar}, world size {dist.world_size}")
-    log = tu.JSONLLogger(run_dir / "log.jsonl", enabled=dist.is_main)
+    log = JSONLLogger(run_dir / "log.jsonl", enabled=dist.is_main)
     stop = min(cfg.steps, args.stop_at) if args.stop_at is not None else cfg.steps
-    bar = tu.Progress(cfg.steps, start_step, enabled=dist.is_main and not args.no_progress)
+    bar = Progress(cfg.steps, start_step, enabled=dist.is_main and not args.no_progress)
     window: dict[str, float] = {}
     t_last, n_last = time.perf_counter(), start_step
-    saved_config = {"config": tu.config_to_dict(cfg), "var": tu.config_to_dict(cfg.model),
+    saved_config = {"config": config_to_dict(cfg), "var": config_to_dict(cfg.model),
                     "tokenizer": {"path": str(tok_ck), "weights": cfg.data.tokenizer_weights,
                                   "contract": contract}}  # fmt: skip
 
     def checkpoint(step: int) -> None:
         weights = {"model": model.state_dict(), "ema": {**model.state_dict(), **ema.state_dict()}}
         state = {"optimizer": opt.state_dict(), "ema_updates": ema.num_updates}
-        tu.save_checkpoint(run_dir, step, weights=weights, config=saved_config, state=state,
+        save_checkpoint(run_dir, step, weights=weights, config=saved_config, state=state,
                            info=dist, keep=cfg.keep_checkpoints)  # fmt: skip
         if dist.is_main:
             write_training_curves(run_dir / "log.jsonl")  # training_curves.png beside it
@@ -237,7 +251,7 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
         with torch.no_grad():
             inputs = quantizer.next_scale_inputs(idx)
         labels_in = model.drop_labels(labels)
-        opt.set_lr_factor(tu.lr_multiplier(step, cfg.steps, cfg.schedule, cfg.warmup_steps))
+        opt.set_lr_factor(lr_multiplier(step, cfg.steps, cfg.schedule, cfg.warmup_steps))
         model.train()
         with torch.autocast(**autocast):
             out = net(labels_in, inputs, idx)
@@ -259,12 +273,12 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
 
         if step % cfg.log_every == 0 or step == stop:
             n = window.pop("_n")
-            means = {k: float(tu.all_reduce_mean(torch.tensor(v / n, device=device), dist))
+            means = {k: float(all_reduce_mean(torch.tensor(v / n, device=device), dist))
                      for k, v in window.items()}  # fmt: skip
             now = time.perf_counter()
             tokens = (step - n_last) * cfg.batch_size * dist.world_size * cfg.model.seq_len
             emb = model.embedding_norms(inputs)  # content : position size at the input
-            log.log(step=step, lr_factor=tu.lr_multiplier(step - 1, cfg.steps, cfg.schedule,
+            log.log(step=step, lr_factor=lr_multiplier(step - 1, cfg.steps, cfg.schedule,
                                                           cfg.warmup_steps),
                     **means, tokens_per_s=tokens / max(now - t_last, 1e-9),
                     input_content_norm=emb["content"], input_position_norm=emb["position"],
@@ -286,7 +300,7 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
     log.close()
     say(f"done: step {step}, run directory {run_dir}")
     del net  # release the DDP wrapper before the group goes (see cleanup_distributed)
-    tu.cleanup_distributed(dist)
+    cleanup_distributed(dist)
     return 0
 
 
@@ -296,9 +310,9 @@ def _check_train_config(cfg: TrainVARConfig) -> None:
             raise ValueError(f"{name} must be positive, got {getattr(cfg, name)}")
     if cfg.sample_every < 0:
         raise ValueError(f"sample_every must be >= 0 (0 = never), got {cfg.sample_every}")
-    if cfg.schedule not in tu.SCHEDULES:
+    if cfg.schedule not in SCHEDULES:
         raise ValueError(f"unknown schedule {cfg.schedule!r}; choose one of "
-                         f"{sorted(tu.SCHEDULES)}")
+                         f"{sorted(SCHEDULES)}")
     if not cfg.data.tokenizer:
         raise ValueError("no tokenizer: pass --tokenizer DIR (a multi-scale tokenizer run) or "
                          "set data.tokenizer")

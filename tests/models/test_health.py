@@ -19,9 +19,9 @@ from lattiq.models.tokenizer import (
     tokenizer_preset,
     upgrade_config_dict,
 )
-from lattiq.models.trainutil import config_to_dict
 from lattiq.models.vit import ViT, sincos_pos_embed_2d
 from lattiq.quantizers import IdentityQuantizer, SphericalQuantizer, quantizer_from_config
+from lattiq.runtime.config import config_to_dict
 
 
 def _small(**kw) -> TokenizerConfig:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from lattiq.models import trainutil as tu
 from lattiq.models.train_tokenizer import main as train_main
+from lattiq.runtime.checkpoints import load_checkpoint
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
@@ -119,7 +119,7 @@ def test_random_kills_then_resume_end_bit_identical(tmp_path):
         assert "leftover(s) of an interrupted write" in final.stderr
 
     msg = f"seed {seed}, kills {kills}"
-    a, b = tu.load_checkpoint(ref), tu.load_checkpoint(run)
+    a, b = load_checkpoint(ref), load_checkpoint(run)
     assert a.step == b.step == STEPS, msg
     assert set(a.weights) == set(b.weights) == {"model", "ema"}, msg
     for name in a.weights:

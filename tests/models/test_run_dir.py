@@ -19,9 +19,10 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from lattiq.models import rundir as rd
-from lattiq.models import trainutil as tu
 from lattiq.models.train_tokenizer import main as train_main
+from lattiq.runtime import directory as rd
+from lattiq.runtime.checkpoints import find_checkpoint, load_checkpoint
+from lattiq.training.schedules import lr_multiplier, make_lr_scheduler, restore_lr_scheduler
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
@@ -55,7 +56,7 @@ def _one_error_line(res: subprocess.CompletedProcess) -> str:
 # --- lock -------------------------------------------------------------------------------------
 
 
-_HOLD = ("import sys, time; from lattiq.models.rundir import RunLock; "
+_HOLD = ("import sys, time; from lattiq.runtime.directory import RunLock; "
          "lock = RunLock.acquire(sys.argv[1]); print('locked', flush=True); time.sleep(60)")
 
 
@@ -216,26 +217,26 @@ def test_corrupt_checkpoint_files_are_refused_by_name(trained, tmp_path, name, f
     with pytest.raises(ValueError, match=rf"checkpoint file .*{name} is corrupt or truncated"):
         train_main([*TINY, "--out", str(run), "--resume"])
     with pytest.raises(ValueError, match=name):
-        tu.load_checkpoint(run)
+        load_checkpoint(run)
 
 
 def test_missing_and_unlisted_files(trained, tmp_path):
     run = _copy(trained, tmp_path / "run")
     (_ck(run) / "ema.safetensors").unlink()
     with pytest.raises(FileNotFoundError, match="ema.safetensors is missing"):
-        tu.load_checkpoint(run)
+        load_checkpoint(run)
     run = _copy(trained, tmp_path / "run2")
     save_file({"x": torch.zeros(1)}, str(_ck(run) / "extra.safetensors"))
-    assert "extra" not in tu.load_checkpoint(run).weights  # only what the manifest lists
+    assert "extra" not in load_checkpoint(run).weights  # only what the manifest lists
     (_ck(run) / "manifest.json").write_text("[1, 2")
     with pytest.raises(ValueError, match="manifest.json is not valid JSON"):
-        tu.load_checkpoint(run)
+        load_checkpoint(run)
     (_ck(run) / "manifest.json").write_text('{"format": "x", "files": {}}')
     with pytest.raises(ValueError, match="is not a lattiq-checkpoint-v2 manifest"):
-        tu.load_checkpoint(run)
+        load_checkpoint(run)
     (_ck(run) / "manifest.json").unlink()
     with pytest.raises(ValueError, match="state.json but no manifest.json"):
-        tu.load_checkpoint(run)
+        load_checkpoint(run)
 
 
 @pytest.mark.parametrize("pointer", ["../../etc", "step_1", "", "step_00000009"])
@@ -244,7 +245,7 @@ def test_latest_must_name_a_checkpoint_here(trained, tmp_path, pointer):
     (run / "checkpoints" / "latest").write_text(pointer + "\n")
     err = FileNotFoundError if pointer == "step_00000009" else ValueError
     with pytest.raises(err, match="latest"):
-        tu.load_checkpoint(run)
+        load_checkpoint(run)
 
 
 def test_a_first_checkpoint_not_yet_named_by_latest_is_resumed(trained, tmp_path):
@@ -255,7 +256,7 @@ def test_a_first_checkpoint_not_yet_named_by_latest_is_resumed(trained, tmp_path
     import shutil
 
     shutil.rmtree(run / "checkpoints" / "step_00000002")
-    assert tu.find_checkpoint(run).name == "step_00000001"
+    assert find_checkpoint(run).name == "step_00000001"
     with pytest.raises(ValueError, match="already holds a run"):
         train_main([*TINY, "--set", "steps=2", "--out", str(run)])
     assert train_main([*TINY, "--set", "steps=2", "--out", str(run), "--resume"]) == 0
@@ -369,17 +370,17 @@ def test_restored_scheduler_sets_the_rate_of_the_new_schedule_at_once():
     base = 0.1
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.AdamW([p], lr=base)
-    sched = tu.make_lr_scheduler(opt, 3, "standard", warmup_steps=1)
+    sched = make_lr_scheduler(opt, 3, "standard", warmup_steps=1)
     for _ in range(3):
         opt.step()
         sched.step()
     opt2 = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=base)
     opt2.load_state_dict(opt.state_dict())
-    assert opt2.param_groups[0]["lr"] == base * tu.lr_multiplier(3, 3, "standard", 1)
-    sched2 = tu.make_lr_scheduler(opt2, 6, "standard", warmup_steps=1)
-    tu.restore_lr_scheduler(sched2, sched.state_dict())
+    assert opt2.param_groups[0]["lr"] == base * lr_multiplier(3, 3, "standard", 1)
+    sched2 = make_lr_scheduler(opt2, 6, "standard", warmup_steps=1)
+    restore_lr_scheduler(sched2, sched.state_dict())
     # the next step (step 4) runs with the 6-step schedule's rate, not the 3-step one's
-    want = base * tu.lr_multiplier(3, 6, "standard", 1)
+    want = base * lr_multiplier(3, 6, "standard", 1)
     assert opt2.param_groups[0]["lr"] == want and sched2.get_last_lr() == [want]
 
 
@@ -427,7 +428,7 @@ def _limit_file_size(limit: int):
 def test_a_full_disk_during_a_checkpoint_leaves_the_previous_one_intact(tmp_path):
     run = tmp_path / "run"
     assert train_main([*TINY, "--set", "steps=2", "--out", str(run)]) == 0
-    before = tu.load_checkpoint(run)
+    before = load_checkpoint(run)
     # files above 64 KiB now fail (EFBIG), as on a full disk: the weights files are ~120 KiB
     res = _cli("train-tokenizer", "--out", str(run), "--resume", "--set", "steps=4",
                "--no-progress", preexec=_limit_file_size(64 << 10))
@@ -437,7 +438,7 @@ def test_a_full_disk_during_a_checkpoint_leaves_the_previous_one_intact(tmp_path
     ck = run / "checkpoints"
     assert sorted(p.name for p in ck.iterdir()) == ["latest", "step_00000001",
                                                     "step_00000002"]  # no temporary dirs
-    after = tu.load_checkpoint(run)
+    after = load_checkpoint(run)
     assert after.step == 2
     assert all(torch.equal(before.weights["model"][k], v)
                for k, v in after.weights["model"].items())  # fmt: skip

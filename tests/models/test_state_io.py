@@ -14,9 +14,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lattiq.models import state_io
-from lattiq.models import trainutil as tu
 from lattiq.models.optim import OptimConfig, build_optimizer
+from lattiq.runtime import state_io
+from lattiq.runtime.rng import get_rng_state, seed_everything, set_rng_state
+from lattiq.training.schedules import make_lr_scheduler, restore_lr_scheduler
 
 
 def _same(a, b, where="") -> None:
@@ -88,11 +89,11 @@ def test_marker_like_keys_and_special_floats():
 
 
 def test_rng_state_round_trip_restores_the_streams():
-    tu.seed_everything(3)
-    state = _round_trip({"rng": [tu.get_rng_state()]})
+    seed_everything(3)
+    state = _round_trip({"rng": [get_rng_state()]})
     want = (random.random(), np.random.rand(), torch.rand(3))  # noqa: NPY002
-    tu.seed_everything(99)
-    tu.set_rng_state(state["rng"][0])
+    seed_everything(99)
+    set_rng_state(state["rng"][0])
     got = (random.random(), np.random.rand(), torch.rand(3))  # noqa: NPY002
     assert want[:2] == got[:2] and torch.equal(want[2], got[2])
 
@@ -141,13 +142,13 @@ def test_every_optimizer_resumes_exactly_through_the_state_files(matrix, scalar)
 def test_lambda_scheduler_round_trip():
     p = torch.nn.Parameter(torch.zeros(2))
     opt = torch.optim.AdamW([p], lr=0.1)
-    sched = tu.make_lr_scheduler(opt, 10, "standard")
+    sched = make_lr_scheduler(opt, 10, "standard")
     for _ in range(4):
         opt.step()
         sched.step()
     opt2 = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
-    sched2 = tu.make_lr_scheduler(opt2, 10, "standard")
-    tu.restore_lr_scheduler(sched2, _round_trip(sched.state_dict()))
+    sched2 = make_lr_scheduler(opt2, 10, "standard")
+    restore_lr_scheduler(sched2, _round_trip(sched.state_dict()))
     assert sched2.last_epoch == 4 and sched2.get_last_lr() == sched.get_last_lr()
     assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
 

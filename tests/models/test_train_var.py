@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from lattiq.models import trainutil as tu
+from lattiq.runtime.checkpoints import load_checkpoint
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
@@ -98,8 +98,8 @@ def test_resume_is_exact(env):
         wa, wb = _weights(a, name), _weights(b, name)
         for k in wa:
             assert torch.equal(wa[k], wb[k]), (name, k)
-    sa = tu.load_checkpoint(a / "checkpoints" / "step_00000004").state
-    sb = tu.load_checkpoint(b / "checkpoints" / "step_00000004").state
+    sa = load_checkpoint(a / "checkpoints" / "step_00000004").state
+    sb = load_checkpoint(b / "checkpoints" / "step_00000004").state
     qa = sa["optimizer"]["matrix"]["state"]
     qb = sb["optimizer"]["matrix"]["state"]
     assert all(torch.equal(qa[i]["Q"], qb[i]["Q"]) for i in qa)

@@ -14,7 +14,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from lattiq.models import trainutil as tu
+from lattiq.models.figures import save_image_grid
+from lattiq.runtime.checkpoints import find_checkpoint, load_checkpoint, save_checkpoint
+from lattiq.runtime.config import (
+    config_diff,
+    config_from_dict,
+    config_to_dict,
+    load_config,
+    parse_overrides,
+    save_config,
+)
+from lattiq.runtime.distributed import all_reduce_mean, setup_distributed
+from lattiq.runtime.rng import seed_everything
+from lattiq.training.ema import EMA
+from lattiq.training.logs import JSONLLogger, Progress
+from lattiq.training.schedules import lr_multiplier, make_lr_scheduler
 
 
 @dataclass
@@ -38,29 +52,29 @@ class Outer:
 
 def test_config_round_trip_yaml_and_json(tmp_path):
     cfg = Outer(inner=Inner(width=3, sides=[4]), steps=7, flag=True)
-    d = tu.config_to_dict(cfg)
+    d = config_to_dict(cfg)
     assert d == {
         "inner": {"width": 3, "rate": 0.5, "name": "a", "sides": [4], "path": None},
         "steps": 7,
         "flag": True,
     }
-    assert tu.config_from_dict(Outer, d) == cfg
-    tu.save_config(cfg, tmp_path / "c.json")
-    assert tu.load_config(Outer(), tmp_path / "c.json") == cfg
+    assert config_from_dict(Outer, d) == cfg
+    save_config(cfg, tmp_path / "c.json")
+    assert load_config(Outer(), tmp_path / "c.json") == cfg
     (tmp_path / "c.yaml").write_text("inner:\n  width: 5\nsteps: 3\n")
-    got = tu.load_config(Outer(), tmp_path / "c.yaml", ["inner.rate=2", "inner.path=/x"])
+    got = load_config(Outer(), tmp_path / "c.yaml", ["inner.rate=2", "inner.path=/x"])
     assert got == Outer(inner=Inner(width=5, rate=2.0, path="/x"), steps=3)
 
 
 def test_overrides_parse_yaml_values():
-    assert tu.parse_overrides(["a.b=1", "c=[1, 2]", "d=true", "e=hi", "f=1e-3"]) == {
+    assert parse_overrides(["a.b=1", "c=[1, 2]", "d=true", "e=hi", "f=1e-3"]) == {
         "a": {"b": 1},
         "c": [1, 2],
         "d": True,
         "e": "hi",
         "f": "1e-3",  # YAML 1.1; float fields accept it (below)
     }
-    assert tu.load_config(Outer(), None, ["inner.rate=1e-3"]).inner.rate == 1e-3
+    assert load_config(Outer(), None, ["inner.rate=1e-3"]).inner.rate == 1e-3
 
 
 @pytest.mark.parametrize(
@@ -77,27 +91,27 @@ def test_overrides_parse_yaml_values():
 )
 def test_bad_overrides_are_refused(override, match):
     with pytest.raises(ValueError, match=match):
-        tu.load_config(Outer(), None, [override])
+        load_config(Outer(), None, [override])
 
 
 def test_bad_config_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        tu.load_config(Outer(), tmp_path / "missing.yaml")
+        load_config(Outer(), tmp_path / "missing.yaml")
     (tmp_path / "c.txt").write_text("steps: 1")
     with pytest.raises(ValueError, match="yaml"):
-        tu.load_config(Outer(), tmp_path / "c.txt")
+        load_config(Outer(), tmp_path / "c.txt")
 
 
 def test_config_diff_lists_every_difference():
     a = Outer()
     b = Outer(inner=Inner(width=9, name="b"), flag=True)
-    assert tu.config_diff(a, b) == [
+    assert config_diff(a, b) == [
         "flag: False -> True",
         "inner.name: 'a' -> 'b'",
         "inner.width: 8 -> 9",
     ]
-    assert tu.config_diff(a, a) == []
-    assert tu.config_diff({"x": 1}, {"y": 1}) == ["x: 1 -> <absent>", "y: <absent> -> 1"]
+    assert config_diff(a, a) == []
+    assert config_diff({"x": 1}, {"y": 1}) == ["x: 1 -> <absent>", "y: <absent> -> 1"]
 
 
 # --- schedules ----------------------------------------------------------------------------
@@ -105,16 +119,16 @@ def test_config_diff_lists_every_difference():
 
 def test_schedule_values():
     total = 100
-    m = [tu.lr_multiplier(s, total, "standard") for s in range(total)]
+    m = [lr_multiplier(s, total, "standard") for s in range(total)]
     w = 5  # 5% warm-up
     assert m[:w] == pytest.approx([(s + 1) / w for s in range(w)])
     assert m[w] == pytest.approx(1.0)
     assert m[-1] == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 94 / 95)))
     assert all(a >= b for a, b in zip(m[w:], m[w + 1 :], strict=False))
-    f = [tu.lr_multiplier(s, total, "fast") for s in range(total + 1)]
+    f = [lr_multiplier(s, total, "fast") for s in range(total + 1)]
     assert f[0] == pytest.approx(0.5) and f[total] == pytest.approx(0.0)
     with pytest.raises(ValueError, match="unknown schedule"):
-        tu.lr_multiplier(0, 10, "slow")
+        lr_multiplier(0, 10, "slow")
 
 
 @settings(max_examples=50, deadline=None)
@@ -122,14 +136,14 @@ def test_schedule_values():
     total=st.integers(1, 500), step=st.integers(0, 600), name=st.sampled_from(["fast", "standard"])
 )
 def test_schedule_is_bounded(total, step, name):
-    m = tu.lr_multiplier(step, total, name)
+    m = lr_multiplier(step, total, name)
     assert 0.0 <= m <= 1.0 + 1e-12
 
 
 def test_scheduler_drives_optimizer():
     p = nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=2.0)
-    sched = tu.make_lr_scheduler(opt, 10, "fast", warmup_steps=2)
+    sched = make_lr_scheduler(opt, 10, "fast", warmup_steps=2)
     lrs = []
     for _ in range(4):
         lrs.append(opt.param_groups[0]["lr"])
@@ -144,7 +158,7 @@ def test_scheduler_drives_optimizer():
 def test_ema_matches_hand_computation():
     torch.manual_seed(0)
     m = nn.Linear(3, 2)
-    ema = tu.EMA(m, decay=0.9)
+    ema = EMA(m, decay=0.9)
     ref = {k: v.clone() for k, v in m.state_dict().items()}
     for t in range(5):
         with torch.no_grad():
@@ -161,27 +175,27 @@ def test_ema_matches_hand_computation():
         torch.testing.assert_close(m.weight, ref["weight"])
     torch.testing.assert_close(m.weight, own["weight"])
     with pytest.raises(ValueError, match="decay"):
-        tu.EMA(m, decay=1.0)
+        EMA(m, decay=1.0)
 
 
 # --- logging ------------------------------------------------------------------------------
 
 
 def test_jsonl_logger(tmp_path):
-    with tu.JSONLLogger(tmp_path / "log.jsonl") as log:
+    with JSONLLogger(tmp_path / "log.jsonl") as log:
         log.log({"step": 1}, loss=torch.tensor(0.5), arr=np.arange(2))
         log.log(step=2, loss=float("nan"))
     rows = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert rows[0]["step"] == 1 and rows[0]["loss"] == 0.5 and rows[0]["arr"] == [0, 1]
     assert rows[1]["loss"] == "nan"
-    off = tu.JSONLLogger(tmp_path / "off.jsonl", enabled=False)
+    off = JSONLLogger(tmp_path / "off.jsonl", enabled=False)
     off.log(step=1)
     assert not (tmp_path / "off.jsonl").exists()
 
 
 def test_progress_runs_disabled_and_enabled():
     for enabled in (False, True):
-        p = tu.Progress(3, enabled=enabled)
+        p = Progress(3, enabled=enabled)
         p.update(1, items=4, loss=0.1)
         p.close()
 
@@ -197,7 +211,7 @@ def test_checkpoint_round_trip_and_latest(tmp_path):
     opt.step()
     cfg = Outer(steps=3)
     for step in (1, 2, 3):
-        ck = tu.save_checkpoint(
+        ck = save_checkpoint(
             tmp_path,
             step,
             weights={"model": model.state_dict(), "ema": model.state_dict()},
@@ -208,9 +222,9 @@ def test_checkpoint_round_trip_and_latest(tmp_path):
     assert ck.name == "step_00000003"
     names = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
     assert names == ["latest", "step_00000002", "step_00000003"]  # no temp dirs left
-    assert tu.find_checkpoint(tmp_path) == ck
-    loaded = tu.load_checkpoint(tmp_path)
-    assert loaded.step == 3 and loaded.config == tu.config_to_dict(cfg)
+    assert find_checkpoint(tmp_path) == ck
+    loaded = load_checkpoint(tmp_path)
+    assert loaded.step == 3 and loaded.config == config_to_dict(cfg)
     assert set(loaded.weights) == {"model", "ema"}
     for k, v in model.state_dict().items():
         assert torch.equal(loaded.weights["model"][k], v)
@@ -220,15 +234,15 @@ def test_checkpoint_round_trip_and_latest(tmp_path):
         opt2.state_dict()["state"][0]["exp_avg"], opt.state_dict()["state"][0]["exp_avg"]
     )
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
-        tu.find_checkpoint(tmp_path / "nothing")
+        find_checkpoint(tmp_path / "nothing")
 
 
 def test_checkpoint_restores_rng(tmp_path):
-    tu.seed_everything(5)
-    tu.save_checkpoint(tmp_path, 1, weights={}, config={"a": 1})
+    seed_everything(5)
+    save_checkpoint(tmp_path, 1, weights={}, config={"a": 1})
     want = (random.random(), np.random.rand(), torch.rand(1))  # noqa: NPY002
-    tu.seed_everything(99)
-    tu.load_checkpoint(tmp_path, restore_rng=True)
+    seed_everything(99)
+    load_checkpoint(tmp_path, restore_rng=True)
     got = (random.random(), np.random.rand(), torch.rand(1))  # noqa: NPY002
     assert want[:2] == got[:2] and torch.equal(want[2], got[2])
 
@@ -236,8 +250,8 @@ def test_checkpoint_restores_rng(tmp_path):
 def test_tied_weights_save(tmp_path):
     m = nn.Linear(3, 3)
     sd = {"a": m.weight, "b": m.weight}
-    tu.save_checkpoint(tmp_path, 0, weights={"m": sd}, config={})
-    got = tu.load_checkpoint(tmp_path).weights["m"]
+    save_checkpoint(tmp_path, 0, weights={"m": sd}, config={})
+    got = load_checkpoint(tmp_path).weights["m"]
     assert torch.equal(got["a"], got["b"])
 
 
@@ -245,23 +259,23 @@ def test_image_grid(tmp_path):
     from PIL import Image
 
     x = torch.linspace(-1, 1, 5 * 3 * 4 * 6).reshape(5, 3, 4, 6)
-    tu.save_image_grid(tmp_path / "g.png", x, nrow=2, padding=1)
+    save_image_grid(tmp_path / "g.png", x, nrow=2, padding=1)
     img = np.asarray(Image.open(tmp_path / "g.png"))
     assert img.shape == (3 * 5 + 1, 2 * 7 + 1, 3)
     np.testing.assert_allclose(
         img[1:5, 1:7].transpose(2, 0, 1) / 255.0, ((x[0] + 1) / 2).numpy(), atol=1 / 255
     )
-    tu.save_image_grid(tmp_path / "g1.png", x[:, :1], nrow=4)
+    save_image_grid(tmp_path / "g1.png", x[:, :1], nrow=4)
     assert np.asarray(Image.open(tmp_path / "g1.png")).ndim == 2
     with pytest.raises(ValueError, match="C in"):
-        tu.save_image_grid(tmp_path / "bad.png", torch.zeros(1, 2, 4, 4))
+        save_image_grid(tmp_path / "bad.png", torch.zeros(1, 2, 4, 4))
 
 
 def test_single_process_distributed_defaults(monkeypatch):
     monkeypatch.delenv("WORLD_SIZE", raising=False)
-    info = tu.setup_distributed("cpu")
+    info = setup_distributed("cpu")
     assert not info.distributed and info.is_main and info.world_size == 1
     x = torch.ones(2)
-    assert tu.all_reduce_mean(x, info) is x
+    assert all_reduce_mean(x, info) is x
     with pytest.raises(ValueError, match="device"):
-        tu.setup_distributed("tpu")
+        setup_distributed("tpu")

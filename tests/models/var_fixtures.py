@@ -46,15 +46,15 @@ def make_tokenizer_checkpoint(run_dir: Path, code: str = "leech", scales=(1, 2, 
     """An untrained tiny multi-scale tokenizer (32 px, 1 channel, 4 x 4 grid), saved as a run."""
     import torch
 
-    from lattiq.models import trainutil as tu
     from lattiq.models.tokenizer import Tokenizer, tokenizer_preset
+    from lattiq.runtime.checkpoints import save_checkpoint
 
     cfg = tokenizer_preset("tiny", image_size=32, patch_size=8, channels=1, width=32, depth=1,
                            heads=2, quantizer={"code": code, "scales": list(scales)})
     torch.manual_seed(seed)
     tok = Tokenizer(cfg)
     sd = tok.state_dict()
-    tu.save_checkpoint(run_dir, 0, weights={"model": sd, "ema": sd},
+    save_checkpoint(run_dir, 0, weights={"model": sd, "ema": sd},
                        config={"config": {}, "signature": tok.signature()})
     return run_dir
 
