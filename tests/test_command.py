@@ -91,8 +91,8 @@ def test_bench_unknown_name_is_one_error_line(capsys):
 
 
 @pytest.mark.parametrize("command,module,cls", [
-    ("train-tokenizer", "lattiq.models.train_tokenizer", "TrainConfig"),
-    ("train-var", "lattiq.models.train_var", "TrainVARConfig"),
+    ("train-tokenizer", "lattiq.training.train_tokenizer", "TrainConfig"),
+    ("train-var", "lattiq.training.train_var", "TrainVARConfig"),
 ])  # fmt: skip
 def test_train_help_lists_every_config_key(command, module, cls, capsys):
     pytest.importorskip("torch")

@@ -80,8 +80,8 @@ class VARPrior(Prior):
     name = "var"
 
     def __init__(self, model, tokenizer, label: int | None = None, name: str = ""):
+        from lattiq.models.contract import check_contract, tokenizer_contract
         from lattiq.models.sample import next_scale_fn
-        from lattiq.models.token_cache import check_contract, tokenizer_contract
 
         check_contract(model.cfg, tokenizer_contract(tokenizer), what="tokenizer")
         nc = model.cfg.num_classes

@@ -148,7 +148,7 @@ def load_generator(path: str, weights: str = "ema", map_location="cpu") -> tuple
 def load_tokenizer_for(var_config: dict, cfg: VARConfig, override: str | None = None,
                        map_location="cpu"):
     """The tokenizer a generator checkpoint names (or ``override``), checked against it."""
-    from .token_cache import check_contract, tokenizer_contract
+    from .contract import check_contract, tokenizer_contract
     from .tokenizer import Tokenizer
 
     info = var_config.get("tokenizer") or {}
@@ -211,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
                                       progress=not getattr(args, "no_progress", False))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    from .figures import save_sample_grid
+    from lattiq.evaluation.figures import save_sample_grid
 
     data = ((saved.get("config") or {}).get("data") or {}).get("dataset")
     sets = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in settings.as_kwargs().items())

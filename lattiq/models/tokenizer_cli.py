@@ -26,7 +26,7 @@ def _step(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a step number >= 1, got {v}")
     return v
 def _train_config():
-    from .train_tokenizer import TrainConfig
+    from lattiq.training.train_tokenizer import TrainConfig
 
     return TrainConfig, None, "defaults of --preset tiny; model.* follows --preset"
 
@@ -109,13 +109,13 @@ def build_eval_parser(prog: str = "lattiq eval-tokenizer") -> argparse.ArgumentP
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .train_tokenizer import run
+    from lattiq.training.train_tokenizer import run
 
     return run(args)
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from .eval_tokenizer import run
+    from lattiq.evaluation.eval_tokenizer import run
 
     return run(args)
 

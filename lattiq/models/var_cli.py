@@ -28,7 +28,7 @@ _NO_PROGRESS = "no progress bar (it is plain lines when stderr is not a terminal
 
 
 def _train_config():
-    from .train_var import TrainVARConfig
+    from lattiq.training.train_var import TrainVARConfig
 
     return TrainVARConfig, None, "defaults of --preset tiny; model.* follows --preset"
 
@@ -170,7 +170,7 @@ def build_classifier_parser(prog: str = "lattiq fmnist-classifier") -> argparse.
 
 
 def _train(args):
-    from .train_var import run
+    from lattiq.training.train_var import run
 
     return run(args)
 
@@ -182,13 +182,13 @@ def _sample(args):
 
 
 def _eval(args):
-    from .eval_var import run
+    from lattiq.evaluation.eval_var import run
 
     return run(args)
 
 
 def _classifier(args):
-    from .fmnist_classifier import run
+    from lattiq.evaluation.fmnist_classifier import run
 
     return run(args)
 

@@ -24,14 +24,14 @@ TINY_TOKENIZER = [
 
 
 def train_tokenizer(out: Path, *extra: str) -> Path:
-    from lattiq.models.train_tokenizer import main
+    from lattiq.training.train_tokenizer import main
 
     assert main([*TINY_TOKENIZER, *extra, "--out", str(out)]) == 0
     return out
 
 
 def train_var(out: Path, tokenizer: Path, fmnist: Path, head: str) -> Path:
-    from lattiq.models.train_var import main
+    from lattiq.training.train_var import main
 
     args = ["--tokenizer", str(tokenizer), "--match-tokenizer", "--out", str(out),
             "--no-progress", "--set", f"data.root={fmnist}", "--set", "data.fit=resize",

@@ -20,7 +20,7 @@ def run(out_path: str) -> None:
     torch.set_num_threads(1)
     if world > 1:
         torch.distributed.init_process_group("gloo")
-    from lattiq.models.optim import Dion
+    from lattiq.training.optim import Dion
 
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(6, 16, bias=False), nn.Tanh(), nn.Linear(16, 3, bias=False))

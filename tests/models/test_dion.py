@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from lattiq.models.optim import Dion, Lion, OptimConfig, build_optimizer, param_roles
-from lattiq.models.optim.dion import column_normalize, dion_power_iteration
+from lattiq.training.optim import Dion, Lion, OptimConfig, build_optimizer, param_roles
+from lattiq.training.optim.dion import column_normalize, dion_power_iteration
 
 HERE = Path(__file__).parent
 

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from lattiq.models import figures as F
+from lattiq.evaluation import figures as F
 
 PIL = pytest.importorskip("PIL")
 from PIL import Image  # noqa: E402
@@ -54,7 +54,7 @@ def test_labels_and_caption_take_room_and_ink():
 
 def test_reconstruction_grid_alternates_rows_and_reports_psnr(tmp_path):
     torch = pytest.importorskip("torch")
-    from lattiq.models.metrics import psnr
+    from lattiq.evaluation.metrics import psnr
 
     x = torch.from_numpy(_images(10))
     y = (x + 0.1 * torch.from_numpy(_images(10, seed=1))).clamp(-1, 1)

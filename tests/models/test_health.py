@@ -10,7 +10,7 @@ import math
 import pytest
 import torch
 
-from lattiq.models.health import HealthStats, collapse_message, measure_health
+from lattiq.evaluation.health import HealthStats, collapse_message, measure_health
 from lattiq.models.tokenizer import (
     LEGACY_ARCHITECTURE,
     QuantizerConfig,
@@ -182,7 +182,7 @@ def test_identity_quantizer_normalizes_and_counts_reference_cells():
 
 
 def test_identity_tokenizer_reports_no_rate():
-    from lattiq.models.eval_tokenizer import evaluate_tokenizer
+    from lattiq.evaluation.eval_tokenizer import evaluate_tokenizer
 
     torch.manual_seed(0)
     cfg = _small(channels=3, quantizer=QuantizerConfig(code="leech", kind="identity"))
@@ -295,7 +295,7 @@ def test_default_recipe_does_not_collapse(tmp_path, fashion_mnist):
     recipe of docs/results.md. The collapsed architecture reached about a dozen codes and a
     perplexity near 5 here; the thresholds sit far above that."""
     from lattiq.data import make_eval_loader
-    from lattiq.models.train_tokenizer import main as train_main
+    from lattiq.training.train_tokenizer import main as train_main
 
     torch.set_num_threads(1)
     argv = ["--preset", "tiny", "--out", str(tmp_path), "--no-progress"]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import torch
 
-from lattiq.models.train_tokenizer import main as train_main
 from lattiq.runtime.checkpoints import load_checkpoint
+from lattiq.training.train_tokenizer import main as train_main
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}

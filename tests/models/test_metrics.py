@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from weights_helpers import fid_inception_state
 
-from lattiq.models.inception import FIDInceptionV3, load_fid_inception
-from lattiq.models.metrics import (
+from lattiq.evaluation.inception import FIDInceptionV3, load_fid_inception
+from lattiq.evaluation.metrics import (
     CodebookUsage,
     FeatureStats,
     bits_per_pixel,

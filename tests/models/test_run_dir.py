@@ -19,10 +19,10 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from lattiq.models.train_tokenizer import main as train_main
 from lattiq.runtime import directory as rd
 from lattiq.runtime.checkpoints import find_checkpoint, load_checkpoint
 from lattiq.training.schedules import lr_multiplier, make_lr_scheduler, restore_lr_scheduler
+from lattiq.training.train_tokenizer import main as train_main
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}

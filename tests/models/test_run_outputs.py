@@ -37,7 +37,7 @@ def _lines_with(err: str, head: str) -> list[str]:
 
 
 def test_train_var_token_cache_and_final_sampling(env, capsys, monkeypatch):
-    from lattiq.models.train_var import main
+    from lattiq.training.train_var import main
 
     monkeypatch.setenv("LATTIQ_PROGRESS", "lines")
     run = env["root"] / "var"
@@ -76,7 +76,7 @@ def test_sample_and_no_progress(env, capsys):
 
 def test_eval_tokenizer_counts_images(env, capsys):
     from lattiq.data import get_dataset
-    from lattiq.models.eval_tokenizer import main
+    from lattiq.evaluation.eval_tokenizer import main
 
     try:
         get_dataset("fashion-mnist", "test", 32)
@@ -91,7 +91,7 @@ def test_eval_tokenizer_counts_images(env, capsys):
 
 
 def test_classifier_counts_batches(env, capsys):
-    from lattiq.models.fmnist_classifier import main
+    from lattiq.evaluation.fmnist_classifier import main
 
     assert main(["--out", str(env["root"] / "cls.safetensors"), "--root", str(env["fm"]),
                  "--epochs", "2", "--batch-size", "16"]) == 0  # fmt: skip
@@ -105,7 +105,7 @@ def test_classifier_counts_batches(env, capsys):
 def test_train_tokenizer_grid_curves_and_progress(env, capsys):
     from PIL import Image
 
-    from lattiq.models.train_tokenizer import main
+    from lattiq.training.train_tokenizer import main
 
     run = env["root"] / "tok-run"
     assert main(["--out", str(run), "--set", "data.name=fashion-mnist",

@@ -20,7 +20,7 @@ sys.path.remove(str(HERE))
 
 @pytest.fixture(scope="module")
 def gen(tmp_path_factory):
-    from lattiq.models.train_var import main
+    from lattiq.training.train_var import main
 
     root = tmp_path_factory.mktemp("sample")
     fm = vf.write_fake_fmnist(root / "fmnist")

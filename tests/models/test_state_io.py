@@ -14,9 +14,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lattiq.models.optim import OptimConfig, build_optimizer
 from lattiq.runtime import state_io
 from lattiq.runtime.rng import get_rng_state, seed_everything, set_rng_state
+from lattiq.training.optim import OptimConfig, build_optimizer
 from lattiq.training.schedules import make_lr_scheduler, restore_lr_scheduler
 
 

@@ -14,9 +14,9 @@ import torch
 from safetensors.torch import load_file
 from weights_helpers import dinov2_state, lpips_heads_state, vgg16_state
 
+from lattiq.evaluation.eval_tokenizer import main as eval_main
 from lattiq.models import Tokenizer
-from lattiq.models.eval_tokenizer import main as eval_main
-from lattiq.models.train_tokenizer import main as train_main
+from lattiq.training.train_tokenizer import main as train_main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -159,7 +159,7 @@ def test_ddp_two_cpu_processes_match_one_process_with_the_global_batch(tmp_path)
     ddp = tmp_path / "ddp"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
            "--master_port", "0", "--rdzv_backend", "c10d", "--rdzv_endpoint", "localhost:0",
-           "-m", "lattiq.models.train_tokenizer", *args, "--out", str(ddp)]  # fmt: skip
+           "-m", "lattiq.training.train_tokenizer", *args, "--out", str(ddp)]  # fmt: skip
     res = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "world size 2" in res.stderr
@@ -206,8 +206,8 @@ class _Features(torch.nn.Module):
 
 def test_rfid_from_feature_statistics(tmp_path):
     from lattiq.data import get_dataset
-    from lattiq.models.eval_tokenizer import evaluate_tokenizer
-    from lattiq.models.metrics import FeatureStats, frechet_distance
+    from lattiq.evaluation.eval_tokenizer import evaluate_tokenizer
+    from lattiq.evaluation.metrics import FeatureStats, frechet_distance
 
     run = tmp_path / "run"
     train_main([*TINY, "--set", "steps=1", "--out", str(run)])

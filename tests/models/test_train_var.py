@@ -47,7 +47,7 @@ def _weights(run_dir: Path, name: str = "model") -> dict:
 
 @pytest.mark.parametrize("head", ["full", "dit"])
 def test_three_steps_leech_heads(env, head):
-    from lattiq.models.train_var import main
+    from lattiq.training.train_var import main
 
     out = env["root"] / f"run_{head}"
     assert main(_args(env, env["leech"], out, "--set", f"model.head={head}")) == 0
@@ -61,7 +61,7 @@ def test_three_steps_leech_heads(env, head):
 
 
 def test_three_steps_bits_head_and_sample_grid(env):
-    from lattiq.models.train_var import main
+    from lattiq.training.train_var import main
 
     out = env["root"] / "run_bits"
     args = _args(env, _bsq(env), out, "--set", "model.head=bits", "--set", "sample_every=3",
@@ -71,7 +71,7 @@ def test_three_steps_bits_head_and_sample_grid(env):
 
 
 def test_token_cache_is_reused(env):
-    from lattiq.models.token_cache import ensure_token_cache
+    from lattiq.training.token_cache import ensure_token_cache
 
     msgs = []
     kw = dict(root=str(env["fm"]), log=msgs.append)
@@ -86,7 +86,7 @@ def test_token_cache_is_reused(env):
 
 
 def test_resume_is_exact(env):
-    from lattiq.models.train_var import main
+    from lattiq.training.train_var import main
 
     extra = ("--set", "steps=4", "--set", "model.class_drop=0.5")
     a, b = env["root"] / "resume_a", env["root"] / "resume_b"
@@ -106,7 +106,7 @@ def test_resume_is_exact(env):
 
 
 def test_resume_alone_extension_and_overwrite_refusal(env):
-    from lattiq.models.train_var import main
+    from lattiq.training.train_var import main
 
     extra = ("--set", "steps=4", "--set", "model.class_drop=0.5", "--set", "schedule=standard",
              "--set", "warmup_steps=0")
@@ -131,7 +131,7 @@ def test_resume_alone_extension_and_overwrite_refusal(env):
 
 
 def test_unwritable_token_cache_is_refused_before_encoding(env, capsys):
-    from lattiq.models.train_var import main
+    from lattiq.training.train_var import main
 
     blocker = env["root"] / "a-file"
     blocker.write_text("x")
@@ -143,7 +143,7 @@ def test_unwritable_token_cache_is_refused_before_encoding(env, capsys):
 
 
 def test_resume_refuses_changed_config(env):
-    from lattiq.models.train_var import main
+    from lattiq.training.train_var import main
 
     out = env["root"] / "resume_c"
     assert main(_args(env, _bsq(env), out, "--stop-at", "1")) == 0
@@ -152,7 +152,7 @@ def test_resume_refuses_changed_config(env):
 
 
 def test_mismatched_tokenizer_is_refused(env):
-    from lattiq.models.train_var import main
+    from lattiq.training.train_var import main
 
     args = ["--tokenizer", str(env["leech"]), "--out", str(env["root"] / "bad"),
             "--set", "model.scales=[[1,1],[2,2],[3,3],[4,4]]", "--set", "model.code_dim=24"]
@@ -166,7 +166,7 @@ def test_mismatched_tokenizer_is_refused(env):
 
 
 def test_bad_config(env):
-    from lattiq.models.train_var import main
+    from lattiq.training.train_var import main
 
     with pytest.raises(ValueError, match="no tokenizer"):
         main(["--out", str(env["root"] / "x")])
@@ -177,13 +177,13 @@ def test_bad_config(env):
 
 
 def test_ddp_two_processes_equal_one(env):
-    from lattiq.models.train_var import main
+    from lattiq.training.train_var import main
 
     single = env["root"] / "ddp_single"
     common = ("--set", "model.class_drop=0.0", "--set", "steps=2", "--set", "bf16=false")
     assert main(_args(env, _bsq(env), single, *common, "--set", "batch_size=8")) == 0
     out = env["root"] / "ddp_two"
-    proc = vf.run_torchrun(["-m", "lattiq.models.train_var", *_args(
+    proc = vf.run_torchrun(["-m", "lattiq.training.train_var", *_args(
         env, _bsq(env), out, *common, "--set", "batch_size=4", "--set", "device=cpu")])
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     wa, wb = _weights(single), _weights(out)
@@ -192,7 +192,8 @@ def test_ddp_two_processes_equal_one(env):
 
 
 def test_data_fit_and_single_scale_tokenizer_refused(env):
-    from lattiq.models.token_cache import load_images, tokenizer_contract
+    from lattiq.data.fit import load_images
+    from lattiq.models.contract import tokenizer_contract
     from lattiq.models.tokenizer import Tokenizer, tokenizer_preset
 
     ds = load_images("fashion-mnist", "test", 32, 1, "pad", root=str(env["fm"]))
@@ -212,8 +213,8 @@ def test_data_fit_and_single_scale_tokenizer_refused(env):
 
 
 def test_token_cache_keeps_indices_beyond_int32_exactly(env):
-    from lattiq.models.token_cache import ensure_token_cache
     from lattiq.models.tokenizer import Tokenizer
+    from lattiq.training.token_cache import ensure_token_cache
 
     tok_dir = vf.make_tokenizer_checkpoint(env["root"] / "tok_bsq40", code="bsq-40")
     cache = ensure_token_cache(tok_dir, env["root"] / "cache40", root=str(env["fm"]), limit=8)
@@ -225,7 +226,7 @@ def test_token_cache_keeps_indices_beyond_int32_exactly(env):
 
 
 def _fmnist_images(env, n):
-    from lattiq.models.token_cache import load_images
+    from lattiq.data.fit import load_images
 
     ds = load_images("fashion-mnist", "train", 32, 1, "pad", str(env["fm"]))
     return [ds[i]["image"] for i in range(n)]

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from lattiq.models.figures import save_image_grid
+from lattiq.evaluation.figures import save_image_grid
 from lattiq.runtime.checkpoints import find_checkpoint, load_checkpoint, save_checkpoint
 from lattiq.runtime.config import (
     config_diff,

@@ -14,7 +14,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lattiq.models.eval_var import class_fidelity, inception_score, knn_radii, precision_recall
+from lattiq.evaluation.eval_var import class_fidelity, inception_score, knn_radii, precision_recall
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
@@ -79,8 +79,8 @@ def test_inception_score_known_values():
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from lattiq.models.fmnist_classifier import main as cls_main
-    from lattiq.models.train_var import main
+    from lattiq.evaluation.fmnist_classifier import main as cls_main
+    from lattiq.training.train_var import main
 
     root = tmp_path_factory.mktemp("evalvar")
     fm = vf.write_fake_fmnist(root / "fmnist", n_train=200, n_test=40)
@@ -97,7 +97,7 @@ def trained(tmp_path_factory):
 
 
 def test_classifier_recipe_and_accuracy(trained):
-    from lattiq.models.fmnist_classifier import load_classifier
+    from lattiq.evaluation.fmnist_classifier import load_classifier
 
     model, meta = load_classifier(trained["cls"])
     assert meta["arch"] == "fmnist-cnn-v1" and meta["fit"] == "pad" and meta["image_size"] == 32
@@ -109,7 +109,7 @@ def test_classifier_recipe_and_accuracy(trained):
 
 
 def test_eval_fmnist_protocol(trained, capsys):
-    from lattiq.models.eval_var import main
+    from lattiq.evaluation.eval_var import main
 
     out = trained["root"] / "eval"
     rc = main([str(trained["run"]), "--classifier", str(trained["cls"]), "--per-class", "1",
@@ -150,8 +150,8 @@ def _with_recipe(src: Path, dst: Path, **changes) -> Path:
 
 
 def test_eval_refuses_weak_and_unknown_classifiers(trained):
-    from lattiq.models.eval_var import main
-    from lattiq.models.fmnist_classifier import MIN_ACCURACY, load_classifier
+    from lattiq.evaluation.eval_var import main
+    from lattiq.evaluation.fmnist_classifier import MIN_ACCURACY, load_classifier
 
     acc = load_classifier(trained["cls"])[1]["test_accuracy"]
     assert acc < MIN_ACCURACY  # the fixture's classifier saw 200 images
@@ -171,7 +171,7 @@ def test_eval_refuses_weak_and_unknown_classifiers(trained):
 
 
 def test_classifier_command_checks_its_arguments_and_output_first(trained, tmp_path):
-    from lattiq.models.fmnist_classifier import main as cls_main
+    from lattiq.evaluation.fmnist_classifier import main as cls_main
 
     with pytest.raises(ValueError, match="limit must be at least 1 image, got 0"):
         cls_main(["--out", str(tmp_path / "c.safetensors"), "--limit", "0"])
@@ -185,14 +185,14 @@ def test_classifier_command_checks_its_arguments_and_output_first(trained, tmp_p
     copy.write_bytes(before)
     assert cls_main(["--out", str(copy), "--root", str(trained["fm"]), "--epochs", "1",
                      "--limit", "32", "--overwrite"]) == 0  # fmt: skip
-    from lattiq.models.fmnist_classifier import load_classifier
+    from lattiq.evaluation.fmnist_classifier import load_classifier
 
     meta = load_classifier(copy)[1]
     assert meta["train_images"] == 32 and meta["test_images"] == 40 and meta["epochs"] == 1
 
 
 def test_unwritable_outputs_are_refused_before_the_work(trained, tmp_path, capsys):
-    from lattiq.models.eval_var import main as eval_main
+    from lattiq.evaluation.eval_var import main as eval_main
     from lattiq.models.sample import main as sample_main
 
     blocker = tmp_path / "a-file"
@@ -234,8 +234,8 @@ def test_eval_imagenet_protocol_plumbing(trained, capsys, monkeypatch):
     # the FID/IS code path with a small stand-in network (the real one: the slow test below)
     from safetensors.torch import save_file
 
-    import lattiq.models.inception as inc
-    from lattiq.models.eval_var import main
+    import lattiq.evaluation.inception as inc
+    from lattiq.evaluation.eval_var import main
 
     torch.manual_seed(0)
     w = trained["root"] / "fake_inception.safetensors"
@@ -257,8 +257,8 @@ def test_eval_imagenet_protocol_with_local_inception(trained, capsys):
     # weights the test makes: a randomly initialized FID Inception plus an fc layer
     from safetensors.torch import save_file
 
-    from lattiq.models.eval_var import main
-    from lattiq.models.inception import FIDInceptionV3
+    from lattiq.evaluation.eval_var import main
+    from lattiq.evaluation.inception import FIDInceptionV3
 
     torch.manual_seed(0)
     sd = {k: v.contiguous() for k, v in FIDInceptionV3().state_dict().items()}

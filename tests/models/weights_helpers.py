@@ -68,7 +68,7 @@ def dinov2_state(
 
 def fid_inception_state(seed: int = 3) -> dict[str, torch.Tensor]:
     """pytorch-fid's ``pt_inception`` layout: our module's keys plus ``fc.*``."""
-    from lattiq.models.inception import FIDInceptionV3
+    from lattiq.evaluation.inception import FIDInceptionV3
 
     g = torch.Generator().manual_seed(seed)
     sd = {}

@@ -196,7 +196,7 @@ class FIDInceptionV3(nn.Module):
 
 def load_fid_inception(path: str | os.PathLike | None) -> FIDInceptionV3:
     """Build :class:`FIDInceptionV3` and load a pytorch-fid format state dict from ``path``."""
-    from .losses.lpips import read_state_dict
+    from lattiq.models.losses.lpips import read_state_dict
 
     if path is None:
         raise FileNotFoundError(fid_missing_message())

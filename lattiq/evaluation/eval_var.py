@@ -138,7 +138,7 @@ def _usage_per_scale(indices: list[torch.Tensor], codebook_size: int) -> list[di
 
 def _reference_images(dataset: str, fit: str, root: str | None, size: int, channels: int,
                       limit: int | None) -> tuple[torch.Tensor, torch.Tensor]:
-    from .token_cache import load_images
+    from lattiq.data.fit import load_images
 
     ds = load_images(dataset, "test", size, channels, fit, root)
     n = len(ds) if limit is None else min(int(limit), len(ds))
@@ -148,16 +148,14 @@ def _reference_images(dataset: str, fit: str, root: str | None, size: int, chann
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .var_cli import build_eval_parser
+    from lattiq.models.var_cli import build_eval_parser
 
     return run(build_eval_parser().parse_args(argv))
 
 
 def run(args: argparse.Namespace) -> int:
     from lattiq.data import match_channels
-
-    from .metrics import FeatureStats, frechet_distance
-    from .sample import (
+    from lattiq.models.sample import (
         SampleSettings,
         class_labels,
         generate_images,
@@ -165,6 +163,8 @@ def run(args: argparse.Namespace) -> int:
         load_tokenizer_for,
         parse_schedule,
     )
+
+    from .metrics import FeatureStats, frechet_distance
 
     if args.out:
         check_writable_dir(args.out)  # before the work, not after
@@ -200,8 +200,9 @@ def run(args: argparse.Namespace) -> int:
         def embed(x):
             return net.embed(match_channels(x, 1))
     else:
+        from lattiq.models.losses.lpips import read_state_dict
+
         from .inception import load_fid_inception
-        from .losses.lpips import read_state_dict
 
         net = load_fid_inception(args.inception).to(device)
         sd = read_state_dict(args.inception, "FID Inception")

@@ -104,7 +104,7 @@ class FMNISTClassifier(nn.Module):
 
 
 def _images(split: str, size: int, fit: str, root: str | None, limit: int | None):
-    from .token_cache import load_images
+    from lattiq.data.fit import load_images
 
     ds = load_images("fashion-mnist", split, size, 1, fit, root)
     n = len(ds) if limit is None else min(int(limit), len(ds))
@@ -251,7 +251,7 @@ def check_classifier_quality(meta: dict, path: str | os.PathLike,
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .var_cli import build_classifier_parser
+    from lattiq.models.var_cli import build_classifier_parser
 
     return run(build_classifier_parser().parse_args(argv))
 

@@ -10,9 +10,9 @@ int32, or int64 for codebooks of more than 2^31 codes) with the tokenizer's cont
 the data recipe in its metadata; the key hashes the tokenizer's weights and the recipe, so
 a changed tokenizer or dataset makes a new file and an unchanged one is read back.
 
-The generator meets the tokenizer only through :func:`tokenizer_contract` — the code name,
-code dimension, codebook size and scale schedule — and the quantizer's
-``next_scale_inputs`` (STYLE.md, item 12).
+The generator meets the tokenizer only through its contract
+(:func:`lattiq.models.contract.tokenizer_contract`: the code name, code dimension, codebook
+size and scale schedule) and the quantizer's ``next_scale_inputs`` (STYLE.md, item 12).
 """
 
 from __future__ import annotations
@@ -24,101 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
+from safetensors import safe_open
+from safetensors.torch import save_file
 
-__all__ = [
-    "FITS",
-    "TokenCache",
-    "check_contract",
-    "ensure_token_cache",
-    "load_images",
-    "load_token_cache",
-    "tokenizer_contract",
-]
+from lattiq.data.fit import load_images
+from lattiq.models.contract import tokenizer_contract
+from lattiq.models.tokenizer import Tokenizer
+from lattiq.progress import progress as progress_bar
+from lattiq.runtime.checkpoints import find_checkpoint
+from lattiq.runtime.directory import check_writable_dir
 
-#: How dataset images are brought to the tokenizer's size: zero-pad (background -1) or resize.
-FITS = ("pad", "resize")
-_NATIVE = {"fashion-mnist": 28}
-
-
-def tokenizer_contract(tokenizer) -> dict:
-    """What the generator must agree with: ``code``, ``code_dim``, ``codebook_size``,
-    ``scales`` (list of [h, w]) and ``code_sha256`` (when the quantizer reports it)."""
-    q = tokenizer.quantizer
-    sched = getattr(q, "scale_schedule", None)
-    if sched is None:
-        raise ValueError(
-            "this tokenizer is single-scale; the generator needs a multi-scale tokenizer "
-            "(train one with --set model.quantizer.scales=[1,2,4,8] or a schedule name)"
-        )
-    qc = q.config() if hasattr(q, "config") else {}
-    inner = qc.get("quantizer") or {}
-    return {
-        "code": str(tokenizer.config.quantizer.code),
-        "code_dim": int(q.dim),
-        "codebook_size": int(q.codebook_size),
-        "scales": [[int(s), int(s)] for s in sched],
-        "code_sha256": inner.get("code_sha256"),
-    }
-
-
-def check_contract(var_cfg, contract: dict, what: str = "tokenizer") -> None:
-    """Refuse a tokenizer whose code or scale schedule differs from the generator's config.
-
-    Raises ``ValueError`` listing every difference (``generator -> tokenizer``).
-    """
-    diffs = []
-    for key in ("code", "code_dim", "codebook_size", "scales"):
-        mine, theirs = getattr(var_cfg, key), contract.get(key)
-        if key == "scales":
-            mine = [list(s) for s in mine]
-        if mine != theirs:
-            diffs.append(f"{key}: {mine!r} -> {theirs!r}")
-    if diffs:
-        raise ValueError(
-            f"the {what} does not match the generator's config (generator -> {what}):\n  "
-            + "\n  ".join(diffs)
-            + "\n(set the generator's model.code / code_dim / codebook_size / scales to the "
-            "tokenizer's, or pass --match-tokenizer to train-var)"
-        )
-
-
-def load_images(dataset: str, split: str, size: int, channels: int, fit: str = "pad",
-                root: str | None = None):
-    """The dataset brought to ``(C, size, size)`` in ``[-1, 1]``, as a map-style dataset.
-
-    ``fit="pad"`` keeps the native resolution and pads with the background value -1
-    (Fashion-MNIST 28 -> 32 pads 2 pixels a side); ``"resize"`` resamples.
-    """
-    from lattiq.data import get_dataset, match_channels
-
-    if fit not in FITS:
-        raise ValueError(f"fit must be one of {FITS}, got {fit!r}")
-    if fit == "pad":
-        native = _NATIVE.get(dataset)
-        if native is None:
-            raise ValueError(f"fit='pad' needs a dataset of fixed native size "
-                             f"({sorted(_NATIVE)}); use fit='resize' for {dataset!r}")
-        if size < native or (size - native) % 2:
-            raise ValueError(f"cannot pad {native}px images to {size}px (needs an even "
-                             f"difference >= 0); use fit='resize'")
-        base = get_dataset(dataset, split, native, root=root)
-    else:
-        base = get_dataset(dataset, split, size, root=root)
-    pad = (size - _NATIVE.get(dataset, size)) // 2 if fit == "pad" else 0
-
-    class _Fit(torch.utils.data.Dataset):
-        def __len__(self):
-            return len(base)
-
-        def __getitem__(self, key):
-            item = base[key]
-            x = match_channels(item["image"][None], channels)[0]
-            if pad:
-                x = F.pad(x, (pad, pad, pad, pad), value=-1.0)
-            return {"image": x, "label": item["label"]}
-
-    return _Fit()
+__all__ = ["TokenCache", "cache_key", "ensure_token_cache", "load_token_cache"]
 
 
 @dataclass
@@ -161,8 +77,6 @@ def cache_key(recipe: dict) -> str:
 
 def load_token_cache(path: str | os.PathLike) -> TokenCache:
     """Read a cache file written by :func:`ensure_token_cache`."""
-    from safetensors import safe_open
-
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"no token cache at {str(p)!r}")
@@ -213,13 +127,6 @@ def ensure_token_cache(
     -------
     TokenCache
     """
-    from safetensors.torch import save_file
-
-    from lattiq.runtime.checkpoints import find_checkpoint
-    from lattiq.runtime.directory import check_writable_dir
-
-    from .tokenizer import Tokenizer
-
     ck = find_checkpoint(tokenizer_path)
     recipe = {"tokenizer": _tokenizer_digest(ck, weights), "weights": weights,
               "dataset": dataset, "split": split, "fit": fit, "limit": limit}
@@ -247,8 +154,6 @@ def ensure_token_cache(
     idx = [torch.empty(n, h, w, dtype=dtype) for h, w in contract["scales"]]
     if log:
         log(f"token cache: encoding {n} images of {dataset}/{split} -> {out}")
-    from lattiq.progress import progress as progress_bar
-
     with progress_bar(n, desc="token cache", unit="images", enabled=progress) as bar:
         for s in range(0, n, batch_size):
             e = min(s + batch_size, n)

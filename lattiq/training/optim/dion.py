@@ -161,7 +161,7 @@ class Dion(Optimizer):
                 if p.dim() < 2:
                     raise ValueError(
                         f"Dion takes matrix parameters only; got one of shape {tuple(p.shape)} "
-                        "(give vectors to AdamW or Lion: see lattiq.models.optim.build_optimizer)"
+                        "(give vectors to AdamW or Lion: see lattiq.training.optim.build_optimizer)"
                     )
 
     @staticmethod

@@ -19,13 +19,13 @@ from pathlib import Path
 import torch
 
 from lattiq.data import get_dataset, make_eval_loader, match_channels
+from lattiq.models.tokenizer import Tokenizer
 from lattiq.runtime.checkpoints import load_checkpoint
 from lattiq.runtime.directory import check_writable_dir
 from lattiq.runtime.distributed import resolve_device
 
 from .health import HealthStats
 from .metrics import FeatureStats, frechet_distance, ms_ssim, psnr, ssim
-from .tokenizer import Tokenizer
 
 __all__ = ["evaluate_tokenizer", "main", "run"]
 
@@ -46,7 +46,7 @@ def evaluate_tokenizer(
     """Reconstruction metrics of ``model`` over ``dataset`` (the first ``limit`` images).
 
     Per-image metrics are averaged over images (``*_std`` is their standard deviation over
-    images). The codebook-health measurements of :mod:`lattiq.models.health` (position
+    images). The codebook-health measurements of :mod:`lattiq.evaluation.health` (position
     share of the latent variance, code : position norm ratio at the decoder input, PSNR
     drop with codes shuffled across images) come with them. Returns a JSON-ready dict.
     With ``progress``, a bar on stderr counts the images (plain lines when stderr is not a
@@ -127,7 +127,7 @@ def evaluate_tokenizer(
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .tokenizer_cli import build_eval_parser
+    from lattiq.models.tokenizer_cli import build_eval_parser
 
     return run(build_eval_parser().parse_args(argv))
 
@@ -147,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
 
     lpips = None
     if args.lpips_vgg or args.lpips_heads:
-        from .losses import LPIPS
+        from lattiq.models.losses import LPIPS
 
         lpips = LPIPS.from_files(args.lpips_vgg, args.lpips_heads)
     else:
