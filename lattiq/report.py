@@ -37,7 +37,7 @@ import traceback
 from contextlib import contextmanager
 from fractions import Fraction
 
-__all__ = ["REPORT_CODES", "REPORT_LATTICES", "register", "run_report"]
+__all__ = ["REPORT_CODES", "REPORT_LATTICES", "run_report", "summary_text"]
 
 #: Lattices in the report (besides the registry's built-ins).
 REPORT_LATTICES = ("leech", "e8", "d4", "a2", "z1", "z8", "z24", "d8", "a8")
@@ -461,7 +461,8 @@ def _markdown(rep: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def _summary(rep: dict, out_dir: str) -> str:
+def summary_text(rep: dict, out_dir: str) -> str:
+    """A few lines for the terminal: the tables in brief, failures, where the files went."""
     lines = [
         f"lattiq report: {len(rep['lattices'])} lattices, {len(rep['codes'])} codes, "
         f"{len(rep['figures'])} figures in {rep['seconds']:.1f} s"
@@ -668,55 +669,3 @@ def run_report(
     for e in errors:
         prog.note(f"failed: {e['item']}\n{e.get('traceback', '')}")
     return rep
-
-
-def _cmd_report(args) -> int:
-    rep = run_report(
-        args.output,
-        quick=args.quick,
-        progress=not (args.json or args.quiet or args.no_progress),
-        # naming some entries reports only those
-        lattices=args.lattice if args.lattice or not args.code else [],
-        codes=args.code if args.code or not args.lattice else [],
-        figures=not args.no_figures,
-        cache=not args.no_cache,
-    )
-    if args.json:
-        print(json.dumps(rep, indent=2))
-    else:
-        print(_summary(rep, args.output))
-    return 1 if rep["errors"] else 0
-
-
-def register(subparsers) -> None:
-    """Add ``report [-o DIR] [--json] [--quick] [--quiet] [--lattice NAME] [--code NAME]
-    [--no-figures]`` to the ``lattiq`` command."""
-    p = subparsers.add_parser(
-        "report",
-        help="tables and figures for every built-in lattice and spherical code",
-        description="Measure every built-in lattice and spherical code, compare them with "
-        "the bounds, and write report.md, report.json and figures/ to DIR.",
-    )
-    p.add_argument(
-        "-o", "--output", default="report", metavar="DIR", help="output folder (default: ./report)"
-    )
-    p.add_argument("--json", action="store_true", help="print the JSON instead of a summary")
-    p.add_argument("--quick", action="store_true", help="smaller, faster run")
-    p.add_argument("--quiet", action="store_true", help="no progress messages")
-    p.add_argument("--no-progress", action="store_true",
-                   help="no progress bar or messages (same as --quiet)")
-    p.add_argument("--no-cache", action="store_true",
-                   help="recompute everything: do not read or write the result cache "
-                        "($LATTIQ_CACHE_DIR, else $XDG_CACHE_HOME/lattiq; "
-                        "LATTIQ_CACHE_DIR=off turns it off)")
-    p.add_argument(
-        "--lattice", action="append", metavar="NAME", help="report only this lattice (repeatable)"
-    )
-    p.add_argument(
-        "--code",
-        action="append",
-        metavar="NAME",
-        help="report only this spherical code (repeatable)",
-    )
-    p.add_argument("--no-figures", action="store_true", help="skip the figures")
-    p.set_defaults(func=_cmd_report)

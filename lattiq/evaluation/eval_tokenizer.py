@@ -10,10 +10,10 @@ Shape legend: ``B`` batch, ``C`` channels, ``H = W`` image size.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -27,7 +27,7 @@ from lattiq.runtime.distributed import resolve_device
 from .health import HealthStats
 from .metrics import FeatureStats, frechet_distance, ms_ssim, psnr, ssim
 
-__all__ = ["evaluate_tokenizer", "main", "run"]
+__all__ = ["EvalTokenizerOptions", "evaluate_tokenizer", "main", "run"]
 
 
 @torch.no_grad()
@@ -126,50 +126,80 @@ def evaluate_tokenizer(
     return report
 
 
+@dataclass
+class EvalTokenizerOptions:
+    """What ``lattiq eval-tokenizer`` evaluates, and how.
+
+    ``checkpoint``: a run or checkpoint directory; ``weights``: ``"ema"`` or ``"model"``;
+    ``data`` / ``split``: the dataset (default: the one it was trained on) and split;
+    ``limit``: the first N images only; ``lpips_vgg`` + ``lpips_heads``: LPIPS weights (LPIPS
+    is skipped without them); ``inception``: FID Inception weights (rFID is skipped without
+    them); ``out``: where ``report.json`` and ``grid.png`` go (default ``<run>/eval``);
+    ``json``: print the report as JSON instead of a summary; ``progress``: a bar on stderr.
+    """
+
+    checkpoint: str
+    weights: str = "ema"
+    data: str | None = None
+    split: str = "test"
+    limit: int | None = None
+    batch_size: int = 64
+    lpips_vgg: str | None = None
+    lpips_heads: str | None = None
+    inception: str | None = None
+    out: str | None = None
+    device: str = "auto"
+    json: bool = False
+    progress: bool = True
+
+
 def main(argv: list[str] | None = None) -> int:
-    from lattiq.models.tokenizer_cli import build_eval_parser
+    """The script's entry (``python -m lattiq.evaluation.eval_tokenizer``): the options of
+    ``lattiq eval-tokenizer``, then :func:`run`."""
+    from lattiq.commands.tokenizer import eval_options  # the command line, above the library
 
-    return run(build_eval_parser().parse_args(argv))
+    return run(eval_options(argv))
 
 
-def run(args: argparse.Namespace) -> int:
-    device = resolve_device(args.device)
-    model = Tokenizer.from_checkpoint(args.checkpoint, weights=args.weights)
-    ck = load_checkpoint(args.checkpoint, with_state=False)
+def run(opts: EvalTokenizerOptions) -> int:
+    """Evaluate, write ``report.json`` and ``grid.png``, print the report; returns 0."""
+    device = resolve_device(opts.device)
+    model = Tokenizer.from_checkpoint(opts.checkpoint, weights=opts.weights)
+    ck = load_checkpoint(opts.checkpoint, with_state=False)
     train_cfg = ck.config.get("config", {})
-    data = args.data or train_cfg.get("data", {}).get("name")
+    data = opts.data or train_cfg.get("data", {}).get("name")
     if not data:
         raise ValueError("the checkpoint does not name its dataset; pass --data")
     dataset = get_dataset(
-        data, args.split, model.config.image_size, seed=0,
+        data, opts.split, model.config.image_size, seed=0,
         root=train_cfg.get("data", {}).get("root"),
     )  # fmt: skip
 
     lpips = None
-    if args.lpips_vgg or args.lpips_heads:
+    if opts.lpips_vgg or opts.lpips_heads:
         from lattiq.models.losses import LPIPS
 
-        lpips = LPIPS.from_files(args.lpips_vgg, args.lpips_heads)
+        lpips = LPIPS.from_files(opts.lpips_vgg, opts.lpips_heads)
     else:
         print("LPIPS not computed: pass --lpips-vgg and --lpips-heads", file=sys.stderr)
     inception = None
-    if args.inception:
+    if opts.inception:
         from .inception import load_fid_inception
 
-        inception = load_fid_inception(args.inception)
+        inception = load_fid_inception(opts.inception)
     else:
         print("rFID not computed: pass --inception PATH (FID Inception weights)", file=sys.stderr)
 
-    out_dir = Path(args.out) if args.out else ck.path.parent.parent / "eval"
+    out_dir = Path(opts.out) if opts.out else ck.path.parent.parent / "eval"
     check_writable_dir(out_dir)
     report = evaluate_tokenizer(
-        model, dataset, batch_size=args.batch_size, limit=args.limit, device=device,
+        model, dataset, batch_size=opts.batch_size, limit=opts.limit, device=device,
         lpips=lpips, inception=inception, grid_path=out_dir / "grid.png",
-        progress=not args.no_progress,
+        progress=opts.progress,
     )  # fmt: skip
-    report.update(checkpoint=str(ck.path), weights=args.weights, data=data, split=args.split)
+    report.update(checkpoint=str(ck.path), weights=opts.weights, data=data, split=opts.split)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    if args.json:
+    if opts.json:
         print(json.dumps(report, indent=2))
     else:
         for k in ("psnr", "ssim", "ms_ssim", "lpips", "rfid", "used_codes", "perplexity",

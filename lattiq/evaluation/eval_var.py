@@ -1,4 +1,4 @@
-"""Evaluate a generator: ``lattiq eval-var`` (or ``main(argv)``).
+"""Evaluate a generator: ``lattiq eval-var`` (or ``main(argv)``; options :class:`EvalVAROptions`).
 
 Shape legend: ``N`` real images, ``M`` generated images, ``F`` feature dimension.
 
@@ -18,20 +18,37 @@ top-k values (``--sweep-guidance 1,1.5,2,3 --sweep-top-k 0,100,1000``).
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import itertools
 import json
 import math
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from lattiq.data import match_channels
+from lattiq.data.fit import load_images
+from lattiq.models.losses.lpips import read_state_dict
+from lattiq.models.sample import (
+    SampleSettings,
+    class_labels,
+    generate_images,
+    load_generator,
+    load_tokenizer_for,
+)
 from lattiq.runtime.directory import check_writable_dir
 from lattiq.runtime.distributed import setup_distributed
 
+from .figures import save_sample_grid
+from .fmnist_classifier import check_classifier_quality, load_classifier
+from .inception import load_fid_inception
+from .metrics import CodebookUsage, FeatureStats, frechet_distance
+
 __all__ = [
+    "EvalVAROptions",
     "class_fidelity",
     "inception_score",
     "knn_radii",
@@ -124,8 +141,6 @@ def inception_score(logits_MC: torch.Tensor, splits: int = 10) -> tuple[float, f
 
 
 def _usage_per_scale(indices: list[torch.Tensor], codebook_size: int) -> list[dict]:
-    from .metrics import CodebookUsage
-
     out = []
     for t in indices:
         u = CodebookUsage(codebook_size)
@@ -138,8 +153,6 @@ def _usage_per_scale(indices: list[torch.Tensor], codebook_size: int) -> list[di
 
 def _reference_images(dataset: str, fit: str, root: str | None, size: int, channels: int,
                       limit: int | None) -> tuple[torch.Tensor, torch.Tensor]:
-    from lattiq.data.fit import load_images
-
     ds = load_images(dataset, "test", size, channels, fit, root)
     n = len(ds) if limit is None else min(int(limit), len(ds))
     x = torch.stack([ds[i]["image"] for i in range(n)])
@@ -147,47 +160,76 @@ def _reference_images(dataset: str, fit: str, root: str | None, size: int, chann
     return x, y
 
 
+@dataclass
+class EvalVAROptions:
+    """What ``lattiq eval-var`` measures, and how.
+
+    ``checkpoint``: a generator run or checkpoint directory; ``weights``: ``"ema"`` or
+    ``"model"``; ``tokenizer``: a tokenizer run directory (default: the one the generator
+    names); ``settings``: the sampling settings; ``sweep_guidance`` / ``sweep_top_k``: values
+    swept instead of ``settings.guidance`` / ``settings.top_k`` (one row per pair);
+    ``protocol``: ``"fmnist"`` (features of the classifier at ``classifier``, made by
+    ``lattiq fmnist-classifier``; one below 80% test accuracy is refused unless
+    ``allow_weak_classifier``) or ``"imagenet"`` (FID / IS with the Inception network at
+    ``inception``); ``data`` / ``data_root`` / ``real_limit``: the reference images (default:
+    the generator's training data, all of its test split); ``per_class``: generated images
+    per class; ``knn``: k of the precision/recall manifolds; ``out``: where ``report.json``,
+    ``report.md`` and grids go; ``json``: print the report as JSON.
+    """
+
+    checkpoint: str
+    weights: str = "ema"
+    tokenizer: str | None = None
+    settings: SampleSettings = field(default_factory=SampleSettings)
+    sweep_guidance: list[float] | None = None
+    sweep_top_k: list[int] | None = None
+    protocol: str = "fmnist"
+    classifier: str | None = None
+    allow_weak_classifier: bool = False
+    inception: str | None = None
+    data: str | None = None
+    data_root: str | None = None
+    real_limit: int | None = None
+    per_class: int = 100
+    knn: int = 3
+    seed: int = 0
+    batch_size: int = 64
+    device: str = "auto"
+    out: str | None = None
+    json: bool = False
+    progress: bool = True
+
+
 def main(argv: list[str] | None = None) -> int:
-    from lattiq.models.var_cli import build_eval_parser
+    """The script's entry (``python -m lattiq.evaluation.eval_var``): the options of
+    ``lattiq eval-var``, then :func:`run`."""
+    from lattiq.commands.var import eval_options  # the command line, above the library
 
-    return run(build_eval_parser().parse_args(argv))
+    return run(eval_options(argv))
 
 
-def run(args: argparse.Namespace) -> int:
-    from lattiq.data import match_channels
-    from lattiq.models.sample import (
-        SampleSettings,
-        class_labels,
-        generate_images,
-        load_generator,
-        load_tokenizer_for,
-        parse_schedule,
-    )
-
-    from .metrics import FeatureStats, frechet_distance
-
-    if args.out:
-        check_writable_dir(args.out)  # before the work, not after
-    device = setup_distributed(args.device).device
-    model, saved = load_generator(args.checkpoint, args.weights)
+def run(opts: EvalVAROptions) -> int:
+    """Sample, measure, write the report (with ``out``) and print it; returns 0."""
+    if opts.out:
+        check_writable_dir(opts.out)  # before the work, not after
+    device = setup_distributed(opts.device).device
+    model, saved = load_generator(opts.checkpoint, opts.weights)
     model = model.to(device)
-    tok = load_tokenizer_for(saved, model.cfg, args.tokenizer).to(device)
+    tok = load_tokenizer_for(saved, model.cfg, opts.tokenizer).to(device)
     data_cfg = (saved.get("config") or {}).get("data", {})
-    dataset = args.data or data_cfg.get("dataset", "fashion-mnist")
+    dataset = opts.data or data_cfg.get("dataset", "fashion-mnist")
     fit = data_cfg.get("fit", "pad") if dataset == "fashion-mnist" else "resize"
-    root = args.data_root or data_cfg.get("root")
+    root = opts.data_root or data_cfg.get("root")
     size = tok.config.image_size
 
     # ---- the feature network and the reference set ----------------------------------------
-    if args.protocol == "fmnist":
-        from .fmnist_classifier import check_classifier_quality, load_classifier
-
-        if not args.classifier:
+    if opts.protocol == "fmnist":
+        if not opts.classifier:
             raise ValueError("the fmnist protocol needs --classifier FILE (make one with "
                              "`lattiq fmnist-classifier --out FILE`)")
-        net, recipe = load_classifier(args.classifier, map_location=device)
-        weak = check_classifier_quality(recipe, args.classifier,
-                                        allow_weak=args.allow_weak_classifier)
+        net, recipe = load_classifier(opts.classifier, map_location=device)
+        weak = check_classifier_quality(recipe, opts.classifier,
+                                        allow_weak=opts.allow_weak_classifier)
         if weak:
             print(f"warning: {weak} (measuring anyway: --allow-weak-classifier)",
                   file=sys.stderr)
@@ -195,19 +237,15 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"the classifier was trained on {recipe['image_size']}px images, "
                              f"the tokenizer makes {size}px images")
         real, real_y = _reference_images(dataset, recipe.get("fit", fit), root, size, 1,
-                                         args.real_limit)
+                                         opts.real_limit)
 
         def embed(x):
             return net.embed(match_channels(x, 1))
     else:
-        from lattiq.models.losses.lpips import read_state_dict
-
-        from .inception import load_fid_inception
-
-        net = load_fid_inception(args.inception).to(device)
-        sd = read_state_dict(args.inception, "FID Inception")
+        net = load_fid_inception(opts.inception).to(device)
+        sd = read_state_dict(opts.inception, "FID Inception")
         fc_w, fc_b = sd.get("fc.weight"), sd.get("fc.bias")
-        real, real_y = _reference_images(dataset, "resize", root, size, 3, args.real_limit)
+        real, real_y = _reference_images(dataset, "resize", root, size, 3, opts.real_limit)
 
         def embed(x):
             feats = torch.cat([net(match_channels(x[s : s + 32], 3).to(device)).cpu()
@@ -221,29 +259,23 @@ def run(args: argparse.Namespace) -> int:
     mu_r, cov_r = rs.mean_cov()
 
     # ---- the sweep --------------------------------------------------------------------------
-    base_g = parse_schedule(args.guidance)
-    base_k = parse_schedule(args.top_k, int)
-    gs = parse_schedule(args.sweep_guidance) if args.sweep_guidance else base_g
-    ks = parse_schedule(args.sweep_top_k, int) if args.sweep_top_k else base_k
-    gs = gs if isinstance(gs, list) and args.sweep_guidance else [gs]
-    ks = ks if isinstance(ks, list) and args.sweep_top_k else [ks]
-    labels = class_labels(None, args.per_class, model.cfg.num_classes)
-    out_dir = Path(args.out) if args.out else None
+    gs = list(opts.sweep_guidance) if opts.sweep_guidance else [opts.settings.guidance]
+    ks = list(opts.sweep_top_k) if opts.sweep_top_k else [opts.settings.top_k]
+    labels = class_labels(None, opts.per_class, model.cfg.num_classes)
+    out_dir = Path(opts.out) if opts.out else None
     rows = []
     for g, k in itertools.product(gs, ks):
-        st = SampleSettings(guidance=g, guidance_kind=args.guidance_schedule, top_k=k,
-                            top_p=parse_schedule(args.top_p),
-                            temperature=parse_schedule(args.temperature))  # fmt: skip
-        imgs, indices = generate_images(model, tok, labels, st, seed=args.seed,
-                                        batch_size=args.batch_size, desc=f"sampling w={g} k={k}",
-                                        progress=not getattr(args, "no_progress", False))
+        st = dataclasses.replace(opts.settings, guidance=g, top_k=k)
+        imgs, indices = generate_images(model, tok, labels, st, seed=opts.seed,
+                                        batch_size=opts.batch_size, desc=f"sampling w={g} k={k}",
+                                        progress=opts.progress)
         row = {"guidance": g, "top_k": k, "images": int(labels.numel())}
-        if args.protocol == "fmnist":
+        if opts.protocol == "fmnist":
             f, pred = embed(imgs)
             fs = FeatureStats(f.shape[1])
             fs.update(f)
             row["fd_fmnist"] = frechet_distance(mu_r, cov_r, *fs.mean_cov())
-            row["precision"], row["recall"] = precision_recall(real_f, f, args.knn)
+            row["precision"], row["recall"] = precision_recall(real_f, f, opts.knn)
             row.update(class_fidelity(pred, labels, model.cfg.num_classes))
         else:
             f, logits = embed(imgs)
@@ -252,40 +284,38 @@ def run(args: argparse.Namespace) -> int:
             row["fid"] = frechet_distance(mu_r, cov_r, *fs.mean_cov())
             if logits is not None:
                 row["inception_score"], row["inception_score_std"] = inception_score(logits)
-            row["precision"], row["recall"] = precision_recall(real_f, f, args.knn)
+            row["precision"], row["recall"] = precision_recall(real_f, f, opts.knn)
         row["usage_per_scale"] = _usage_per_scale(indices, model.cfg.codebook_size)
         rows.append(row)
         if out_dir is not None:
-            per = min(args.per_class, 8)
-            pick = torch.cat([torch.arange(c * args.per_class, c * args.per_class + per)
+            per = min(opts.per_class, 8)
+            pick = torch.cat([torch.arange(c * opts.per_class, c * opts.per_class + per)
                               for c in range(model.cfg.num_classes)])
-            from .figures import save_sample_grid
-
             score = (f"FD-FMNIST {row['fd_fmnist']:.4g}, class fidelity "
-                     f"{row['class_fidelity']:.3f}" if args.protocol == "fmnist"
+                     f"{row['class_fidelity']:.3f}" if opts.protocol == "fmnist"
                      else f"FID {row['fid']:.4g}")  # fmt: skip
             save_sample_grid(out_dir / f"grid_g{g}_k{k}.png", imgs[pick], labels[pick],
                              dataset=dataset, nrow=per,
                              caption=f"guidance {g}, top-k {k}: {score}")
     report = {
-        "protocol": args.protocol,
+        "protocol": opts.protocol,
         "metric_space": ("Fashion-MNIST classifier features (not ImageNet FID)"
-                         if args.protocol == "fmnist" else "FID Inception-v3 pool3"),
-        "checkpoint": str(args.checkpoint), "weights": args.weights,
+                         if opts.protocol == "fmnist" else "FID Inception-v3 pool3"),
+        "checkpoint": str(opts.checkpoint), "weights": opts.weights,
         "reference": {"dataset": dataset, "split": "test", "images": int(real.shape[0]),
                       "fit": fit},
-        "per_class": args.per_class, "knn": args.knn, "seed": args.seed,
-        "guidance_schedule": args.guidance_schedule, "rows": rows,
+        "per_class": opts.per_class, "knn": opts.knn, "seed": opts.seed,
+        "guidance_schedule": opts.settings.guidance_kind, "rows": rows,
     }  # fmt: skip
-    if args.protocol == "fmnist":
-        report["classifier"] = {"path": args.classifier, "recipe": recipe,
+    if opts.protocol == "fmnist":
+        report["classifier"] = {"path": opts.classifier, "recipe": recipe,
                                 "accuracy_on_reference": float((real_pred == real_y)
                                                                .double().mean())}
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
         (out_dir / "report.md").write_text(markdown_table(report))
-    if args.json:
+    if opts.json:
         print(json.dumps(report))
     else:
         print(markdown_table(report))

@@ -13,19 +13,27 @@ Shape legend: ``B`` batch, ``S`` image side (32), ``F`` feature dimension (128).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
 from torch import nn
+
+from lattiq.data.fit import load_images
+from lattiq.progress import progress as progress_bar
+from lattiq.runtime.directory import check_output_file
+from lattiq.runtime.distributed import setup_distributed
 
 __all__ = [
     "ARCH",
+    "ClassifierOptions",
     "MIN_ACCURACY",
     "FMNISTClassifier",
     "check_classifier_quality",
@@ -104,8 +112,6 @@ class FMNISTClassifier(nn.Module):
 
 
 def _images(split: str, size: int, fit: str, root: str | None, limit: int | None):
-    from lattiq.data.fit import load_images
-
     ds = load_images("fashion-mnist", split, size, 1, fit, root)
     n = len(ds) if limit is None else min(int(limit), len(ds))
     x = torch.stack([ds[i]["image"] for i in range(n)])
@@ -137,11 +143,6 @@ def train_classifier(
     counts the batches (plain lines when stderr is not a terminal), with the epoch and the
     running loss.
     """
-    from safetensors.torch import save_file
-
-    from lattiq.progress import progress as progress_bar
-    from lattiq.runtime.directory import check_output_file
-
     if epochs < 1 or batch_size < 1 or not lr > 0:
         raise ValueError("epochs and batch_size must be >= 1 and lr > 0")
     if limit is not None and limit < 1:
@@ -199,9 +200,6 @@ def train_classifier(
 def load_classifier(path: str | os.PathLike, map_location="cpu") -> tuple[FMNISTClassifier,
                                                                           dict]:
     """Load weights written by :func:`train_classifier`; returns ``(model, recipe)``."""
-    from safetensors import safe_open
-    from safetensors.torch import load_file
-
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(
@@ -250,27 +248,48 @@ def check_classifier_quality(meta: dict, path: str | os.PathLike,
     raise ValueError(f"{weak}; {retrain}, or pass --allow-weak-classifier to measure anyway")
 
 
+@dataclass
+class ClassifierOptions:
+    """``lattiq fmnist-classifier``: where the weights go and the recipe
+    (:func:`train_classifier`'s arguments); ``json`` prints the recipe and accuracy as JSON."""
+
+    out: str
+    epochs: int = 4
+    batch_size: int = 128
+    lr: float = 2e-3
+    image_size: int = 32
+    fit: str = "pad"
+    root: str | None = None
+    limit: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    overwrite: bool = False
+    json: bool = False
+    progress: bool = True
+
+
 def main(argv: list[str] | None = None) -> int:
-    from lattiq.models.var_cli import build_classifier_parser
+    """The script's entry (``python -m lattiq.evaluation.fmnist_classifier``): the options of
+    ``lattiq fmnist-classifier``, then :func:`run`."""
+    from lattiq.commands.var import classifier_options  # the command line, above the library
 
-    return run(build_classifier_parser().parse_args(argv))
+    return run(classifier_options(argv))
 
 
-def run(args: argparse.Namespace) -> int:
-    from lattiq.runtime.distributed import setup_distributed
-
-    device = setup_distributed(args.device).device
+def run(opts: ClassifierOptions) -> int:
+    """Train and save the classifier, print its accuracy; returns 0."""
+    device = setup_distributed(opts.device).device
     meta = train_classifier(
-        args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        image_size=args.image_size, fit=args.fit, root=args.root, limit=args.limit,
-        seed=args.seed, device=device, log=lambda m: print(m, file=sys.stderr),
-        overwrite=args.overwrite,
-        progress=not args.no_progress,
+        opts.out, epochs=opts.epochs, batch_size=opts.batch_size, lr=opts.lr,
+        image_size=opts.image_size, fit=opts.fit, root=opts.root, limit=opts.limit,
+        seed=opts.seed, device=device, log=lambda m: print(m, file=sys.stderr),
+        overwrite=opts.overwrite,
+        progress=opts.progress,
     )  # fmt: skip
-    if args.json:
+    if opts.json:
         print(json.dumps(meta))
     else:
-        print(f"wrote {args.out}: test accuracy {meta['test_accuracy']:.4f}", file=sys.stderr)
+        print(f"wrote {opts.out}: test accuracy {meta['test_accuracy']:.4f}", file=sys.stderr)
     if meta["test_accuracy"] < MIN_ACCURACY:
         print(f"warning: test accuracy {meta['test_accuracy']:.1%} is below "
               f"{MIN_ACCURACY:.0%}: eval-var will refuse this classifier unless given "

@@ -13,7 +13,6 @@ Shape legend: ``B`` batch, ``C`` channels, ``H = W`` image size.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import sys
@@ -52,6 +51,7 @@ from lattiq.runtime.resume import resume_check, run_config
 from lattiq.runtime.rng import seed_everything, set_rng_state
 from lattiq.training.ema import EMA
 from lattiq.training.logs import JSONLLogger, Progress, count_parameters
+from lattiq.training.options import RunOptions
 from lattiq.training.schedules import make_lr_scheduler, restore_lr_scheduler
 
 __all__ = ["DataConfig", "LossConfig", "TrainConfig", "main", "run"]
@@ -127,29 +127,32 @@ RESUME_MUTABLE = {"data.workers", "device", "log_every", "image_every", "ckpt_ev
 
 
 def main(argv: list[str] | None = None) -> int:
-    from lattiq.models.tokenizer_cli import build_train_parser
+    """The script's entry (``python -m lattiq.training.train_tokenizer``, ``torchrun -m ...``):
+    the options of ``lattiq train-tokenizer``, then :func:`run`."""
+    from lattiq.commands.tokenizer import train_options  # the command line, above the library
 
-    return run(build_train_parser().parse_args(argv))
+    return run(train_options(argv))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(opts: RunOptions) -> int:
+    """Train (or, with ``opts.print_config``, print the resolved config); returns 0."""
     with contextlib.ExitStack() as cleanup:  # releases the run directory's lock, come what may
-        return _run(args, cleanup)
+        return _run(opts, cleanup)
 
 
-def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
+def _run(opts: RunOptions, cleanup: contextlib.ExitStack) -> int:
     # ---- config (on --resume, the run directory's own config is the base) ------------------
-    preset = args.preset or "tiny"
+    preset = opts.preset or "tiny"
     if preset not in TOKENIZER_PRESETS:
         raise ValueError(
             f"unknown preset {preset!r}; choose one of {sorted(TOKENIZER_PRESETS)}"
         )
     base = TrainConfig(model=tokenizer_preset(preset))
-    cfg: TrainConfig = run_config(base, args.config, args.overrides, out_dir=args.out,
-                                     resume=args.resume, from_run=args.preset is None)
+    cfg: TrainConfig = run_config(base, opts.config, opts.overrides, out_dir=opts.out,
+                                     resume=opts.resume, from_run=opts.preset is None)
     cfg.model.validate()
     _check_train_config(cfg)
-    if args.print_config:
+    if opts.print_config:
         print(json.dumps(config_to_dict(cfg), indent=2))
         return 0
     run_dir = Path(cfg.out_dir)
@@ -170,10 +173,10 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
 
     # ---- run directory (locked) and resume: the checkpoint's config is checked first -------
     rundir = cleanup.enter_context(open_run_dir(
-        run_dir, dist, resume=args.resume, overwrite=args.overwrite, outputs=("images",),
+        run_dir, dist, resume=opts.resume, overwrite=opts.overwrite, outputs=("images",),
         say=say))  # fmt: skip
     ck = None
-    if args.resume:
+    if opts.resume:
         ck = load_checkpoint(run_dir, info=dist, map_location="cpu",
                                 check=resume_check(cfg, RESUME_MUTABLE))
     start_step = ck.step if ck is not None else 0
@@ -276,8 +279,8 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
             f"({src_channels}->{channels} channels), world size {dist.world_size}"
         )
     log = JSONLLogger(run_dir / "log.jsonl", enabled=dist.is_main)
-    stop = min(cfg.steps, args.stop_at) if args.stop_at is not None else cfg.steps
-    bar = Progress(cfg.steps, start_step, enabled=dist.is_main and not args.no_progress)
+    stop = min(cfg.steps, opts.stop_at) if opts.stop_at is not None else cfg.steps
+    bar = Progress(cfg.steps, start_step, enabled=dist.is_main and opts.progress)
     usage = CodebookUsage(model.codebook_size)
     window: dict[str, float] = {}
     skipped, t_last, n_last = 0, time.perf_counter(), start_step

@@ -12,7 +12,6 @@ Shape legend: ``B`` batch, ``K`` scales, ``h_k = w_k`` scale sides, ``d`` code d
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
 import json
@@ -43,12 +42,13 @@ from lattiq.runtime.resume import resume_check, run_config
 from lattiq.runtime.rng import seed_everything, set_rng_state
 from lattiq.training.ema import EMA
 from lattiq.training.logs import JSONLLogger, Progress, count_parameters
+from lattiq.training.options import RunOptions
 from lattiq.training.schedules import SCHEDULES, lr_multiplier
 
 from .optim import OptimConfig, build_optimizer
 from .token_cache import ensure_token_cache
 
-__all__ = ["TrainVARConfig", "VARDataConfig", "main", "run"]
+__all__ = ["TrainVARConfig", "VARDataConfig", "VARRunOptions", "main", "run"]
 
 
 @dataclass
@@ -110,28 +110,45 @@ class _LossModule(nn.Module):
         return self.model.loss(labels, inputs, targets)
 
 
+@dataclass
+class VARRunOptions(RunOptions):
+    """:class:`~lattiq.training.options.RunOptions` and the tokenizer to train on.
+
+    ``tokenizer`` (a multi-scale tokenizer run directory) replaces ``data.tokenizer``; with
+    ``match_tokenizer`` the generator takes ``model.code``, ``code_dim``, ``codebook_size``
+    and ``scales`` from the tokenizer (otherwise a tokenizer that differs from the config is
+    refused).
+    """
+
+    tokenizer: str | None = None
+    match_tokenizer: bool = False
+
+
 def main(argv: list[str] | None = None) -> int:
-    from lattiq.models.var_cli import build_train_parser
+    """The script's entry (``python -m lattiq.training.train_var``, ``torchrun -m ...``): the
+    options of ``lattiq train-var``, then :func:`run`."""
+    from lattiq.commands.var import train_options  # the command line, above the library
 
-    return run(build_train_parser().parse_args(argv))
+    return run(train_options(argv))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(opts: VARRunOptions) -> int:
+    """Train (or, with ``opts.print_config``, print the resolved config); returns 0."""
     with contextlib.ExitStack() as cleanup:  # releases the run directory's lock, come what may
-        return _run(args, cleanup)
+        return _run(opts, cleanup)
 
 
-def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
+def _run(opts: VARRunOptions, cleanup: contextlib.ExitStack) -> int:
     # ---- config (on --resume, the run directory's own config is the base) ------------------
-    preset = args.preset or "tiny"
+    preset = opts.preset or "tiny"
     if preset not in VAR_PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {sorted(VAR_PRESETS)}")
     base = TrainVARConfig(model=var_preset(preset))
-    cfg: TrainVARConfig = run_config(base, args.config, args.overrides, out_dir=args.out,
-                                        resume=args.resume, from_run=args.preset is None)
-    if args.tokenizer:
+    cfg: TrainVARConfig = run_config(base, opts.config, opts.overrides, out_dir=opts.out,
+                                        resume=opts.resume, from_run=opts.preset is None)
+    if opts.tokenizer:
         cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data,
-                                                                tokenizer=args.tokenizer))
+                                                                tokenizer=opts.tokenizer))
     _check_train_config(cfg)
     run_dir = Path(cfg.out_dir)
 
@@ -148,21 +165,21 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
     tok_ck = find_checkpoint(cfg.data.tokenizer)
     tokenizer = Tokenizer.from_checkpoint(str(tok_ck), weights=cfg.data.tokenizer_weights)
     contract = tokenizer_contract(tokenizer)
-    if args.match_tokenizer:
+    if opts.match_tokenizer:
         cfg = dataclasses.replace(cfg, model=dataclasses.replace(
             cfg.model, code=contract["code"], code_dim=contract["code_dim"],
             codebook_size=contract["codebook_size"], scales=contract["scales"]))  # fmt: skip
     check_contract(cfg.model, contract, what=f"tokenizer at {tok_ck}")
-    if args.print_config:
+    if opts.print_config:
         print(json.dumps(config_to_dict(cfg), indent=2))
         return 0
 
     # ---- run directory (locked) and resume: the checkpoint's config is checked first -------
     rundir = cleanup.enter_context(open_run_dir(
-        run_dir, dist, resume=args.resume, overwrite=args.overwrite, outputs=("samples",),
+        run_dir, dist, resume=opts.resume, overwrite=opts.overwrite, outputs=("samples",),
         say=say))  # fmt: skip
     ck = None
-    if args.resume:
+    if opts.resume:
         ck = load_checkpoint(run_dir, info=dist, map_location="cpu",
                                 check=resume_check(cfg, RESUME_MUTABLE))
     start_step = ck.step if ck is not None else 0
@@ -174,7 +191,7 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
                     root=cfg.data.root, limit=cfg.data.limit,
                     weights=cfg.data.tokenizer_weights, batch_size=cfg.data.encode_batch,
                     device=device, tokenizer=tokenizer, log=say,
-                    progress=dist.is_main and not args.no_progress)  # fmt: skip
+                    progress=dist.is_main and opts.progress)  # fmt: skip
     if dist.is_main:
         cache = ensure_token_cache(tok_ck, cache_dir, **cache_kw)
     if dist.distributed:
@@ -225,8 +242,8 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
             f"tokens/image in {len(cfg.model.scales)} scales, {len(cache)} training images, "
             f"optimizer {cfg.optim.matrix}+{cfg.optim.scalar}, world size {dist.world_size}")
     log = JSONLLogger(run_dir / "log.jsonl", enabled=dist.is_main)
-    stop = min(cfg.steps, args.stop_at) if args.stop_at is not None else cfg.steps
-    bar = Progress(cfg.steps, start_step, enabled=dist.is_main and not args.no_progress)
+    stop = min(cfg.steps, opts.stop_at) if opts.stop_at is not None else cfg.steps
+    bar = Progress(cfg.steps, start_step, enabled=dist.is_main and opts.progress)
     window: dict[str, float] = {}
     t_last, n_last = time.perf_counter(), start_step
     saved_config = {"config": config_to_dict(cfg), "var": config_to_dict(cfg.model),
@@ -289,7 +306,7 @@ def _run(args: argparse.Namespace, cleanup: contextlib.ExitStack) -> int:
                 lab = torch.arange(cfg.model.num_classes).repeat_interleave(4)
                 imgs, _ = generate_images(model, tokenizer, lab,
                                           SampleSettings(guidance=cfg.sample_guidance),
-                                          seed=cfg.seed, progress=not args.no_progress)
+                                          seed=cfg.seed, progress=opts.progress)
             save_sample_grid(run_dir / "samples" / f"step_{step:08d}.png", imgs, lab,
                              dataset=cfg.data.dataset, caption=f"step {step}, EMA weights")
         if step % cfg.ckpt_every == 0 or step == stop:

@@ -62,7 +62,7 @@ def test_train_var_token_cache_and_final_sampling(env, capsys, monkeypatch):
 
 
 def test_sample_and_no_progress(env, capsys):
-    from lattiq.models.sample import main
+    from lattiq.evaluation.sample_images import main
 
     if "run" not in env:
         pytest.skip("needs the train-var run")

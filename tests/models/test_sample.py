@@ -34,7 +34,7 @@ def gen(tmp_path_factory):
 
 
 def _sample(gen, out, *extra):
-    from lattiq.models.sample import main
+    from lattiq.evaluation.sample_images import main
 
     return main([str(gen["run"]), "--out", str(out), "--per-class", "2", "--classes", "1,4,7",
                  "--guidance", "2", *extra])
@@ -105,7 +105,7 @@ def test_mismatched_tokenizer_is_refused(gen):
 def test_cli_registration_does_not_import_torch():
     import subprocess
 
-    code = ("import sys, argparse; import lattiq.models.var_cli as c; "
+    code = ("import sys, argparse; import lattiq.commands.var as c; "
             "p = argparse.ArgumentParser(); c.register(p.add_subparsers()); "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

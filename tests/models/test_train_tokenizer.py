@@ -240,7 +240,7 @@ def test_eval_without_optional_weights(tmp_path, capsys):
 def test_cli_registers_without_importing_torch():
     code = (
         "import argparse, sys\n"
-        "from lattiq.models import tokenizer_cli\n"
+        "from lattiq.commands import tokenizer as tokenizer_cli\n"
         "p = argparse.ArgumentParser(); sub = p.add_subparsers(dest='cmd')\n"
         "tokenizer_cli.register(sub)\n"
         "a = p.parse_args(['train-tokenizer', '--set', 'steps=3', '--resume'])\n"

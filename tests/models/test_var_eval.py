@@ -193,7 +193,7 @@ def test_classifier_command_checks_its_arguments_and_output_first(trained, tmp_p
 
 def test_unwritable_outputs_are_refused_before_the_work(trained, tmp_path, capsys):
     from lattiq.evaluation.eval_var import main as eval_main
-    from lattiq.models.sample import main as sample_main
+    from lattiq.evaluation.sample_images import main as sample_main
 
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
@@ -234,14 +234,14 @@ def test_eval_imagenet_protocol_plumbing(trained, capsys, monkeypatch):
     # the FID/IS code path with a small stand-in network (the real one: the slow test below)
     from safetensors.torch import save_file
 
-    import lattiq.evaluation.inception as inc
+    import lattiq.evaluation.eval_var as ev
     from lattiq.evaluation.eval_var import main
 
     torch.manual_seed(0)
     w = trained["root"] / "fake_inception.safetensors"
     save_file({"fc.weight": torch.randn(1008, 2048) * 0.01, "fc.bias": torch.zeros(1008)},
               str(w))
-    monkeypatch.setattr(inc, "load_fid_inception", lambda path: _TinyFeatures())
+    monkeypatch.setattr(ev, "load_fid_inception", lambda path: _TinyFeatures())
     folder = _photo_folder(trained)
     rc = main([str(trained["run"]), "--protocol", "imagenet", "--inception", str(w),
                "--data", f"folder:{folder}", "--per-class", "1", "--knn", "2", "--json"])

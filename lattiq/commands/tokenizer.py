@@ -1,16 +1,17 @@
-"""Command-line wiring for ``lattiq train-tokenizer`` and ``lattiq eval-tokenizer``.
+"""``lattiq train-tokenizer`` and ``lattiq eval-tokenizer``: argument parsing, and the
+parsed arguments as the scripts' typed options.
 
-Argument parsing only: torch is imported inside the handlers, so ``lattiq`` commands that
-do not train (``lattiq lattice stats``) work without it.
+torch is imported inside the handlers, so ``lattiq`` commands that do not train
+(``lattiq lattice stats``) work without it.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from lattiq.cliutil import lazy_config_help, set_lazy_epilog
+from .common import lazy_config_help, run_options, set_lazy_epilog
 
-__all__ = ["build_eval_parser", "build_train_parser", "register"]
+__all__ = ["build_eval_parser", "build_train_parser", "eval_options", "register", "train_options"]
 
 _TRAIN_HELP = "train a ViT tokenizer with any spherical code"
 _EVAL_HELP = "evaluate a tokenizer checkpoint (PSNR, SSIM, MS-SSIM, LPIPS, rFID, usage)"
@@ -108,16 +109,38 @@ def build_eval_parser(prog: str = "lattiq eval-tokenizer") -> argparse.ArgumentP
     return p
 
 
+def train_options(argv: list[str] | None = None):
+    """``argv`` (default ``sys.argv[1:]``) parsed into the training script's
+    :class:`~lattiq.training.options.RunOptions`."""
+    return run_options(build_train_parser().parse_args(argv))
+
+
+def _eval_options(args: argparse.Namespace):
+    from lattiq.evaluation.eval_tokenizer import EvalTokenizerOptions
+
+    return EvalTokenizerOptions(
+        checkpoint=args.checkpoint, weights=args.weights, data=args.data, split=args.split,
+        limit=args.limit, batch_size=args.batch_size, lpips_vgg=args.lpips_vgg,
+        lpips_heads=args.lpips_heads, inception=args.inception, out=args.out,
+        device=args.device, json=args.json, progress=not args.no_progress,
+    )  # fmt: skip
+
+
+def eval_options(argv: list[str] | None = None):
+    """``argv`` parsed into :class:`~lattiq.evaluation.eval_tokenizer.EvalTokenizerOptions`."""
+    return _eval_options(build_eval_parser().parse_args(argv))
+
+
 def _train(args: argparse.Namespace) -> int:
     from lattiq.training.train_tokenizer import run
 
-    return run(args)
+    return run(run_options(args))
 
 
 def _eval(args: argparse.Namespace) -> int:
     from lattiq.evaluation.eval_tokenizer import run
 
-    return run(args)
+    return run(_eval_options(args))
 
 
 def register(subparsers) -> None:

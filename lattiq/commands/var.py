@@ -1,22 +1,28 @@
 """Command-line wiring for ``lattiq train-var``, ``lattiq sample``, ``lattiq eval-var`` and
 ``lattiq fmnist-classifier``.
 
-Argument parsing only: torch is imported inside the handlers, so ``lattiq`` commands that
-do not train work without it.
+Argument parsing, and the parsed arguments as the scripts' typed options (comma lists such
+as ``--guidance 1,1.5,2`` become one value per scale); torch is imported inside the
+handlers, so ``lattiq`` commands that do not train work without it.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from lattiq.cliutil import lazy_config_help, set_lazy_epilog
+from .common import lazy_config_help, run_options, set_lazy_epilog
 
 __all__ = [
     "build_classifier_parser",
     "build_eval_parser",
     "build_sample_parser",
     "build_train_parser",
+    "classifier_options",
+    "eval_options",
+    "parse_schedule",
     "register",
+    "sample_options",
+    "train_options",
 ]
 
 _TRAIN_HELP = "train the VAR generator on the tokens of a multi-scale tokenizer"
@@ -169,28 +175,126 @@ def build_classifier_parser(prog: str = "lattiq fmnist-classifier") -> argparse.
     return p
 
 
+def parse_schedule(text: str | None, kind=float):
+    """``"2"`` -> 2; ``"1,2,3"`` -> [1, 2, 3] (one value per scale)."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in str(text).split(",") if p.strip()]
+    if not parts:
+        raise ValueError(f"empty value {text!r}")
+    try:
+        vals = [kind(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"cannot read {text!r} as {kind.__name__}(s)") from None
+    return vals[0] if len(vals) == 1 else vals
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _settings(args: argparse.Namespace):
+    """The sampling options as :class:`~lattiq.models.sample.SampleSettings`."""
+    from lattiq.models.sample import SampleSettings
+
+    return SampleSettings(
+        guidance=parse_schedule(args.guidance), guidance_kind=args.guidance_schedule,
+        top_k=parse_schedule(args.top_k, int), top_p=parse_schedule(args.top_p),
+        temperature=parse_schedule(args.temperature),
+    )  # fmt: skip
+
+
+def _train_options(args: argparse.Namespace):
+    from lattiq.training.train_var import VARRunOptions
+
+    return run_options(args, VARRunOptions, tokenizer=args.tokenizer,
+                       match_tokenizer=args.match_tokenizer)
+
+
+def _sample_options(args: argparse.Namespace):
+    from lattiq.evaluation.sample_images import SampleOptions
+
+    classes = None if args.classes is None else _listed(parse_schedule(args.classes, int))
+    return SampleOptions(
+        checkpoint=args.checkpoint, out=args.out, weights=args.weights,
+        tokenizer=args.tokenizer, settings=_settings(args), classes=classes,
+        per_class=args.per_class, nrow=args.nrow, seed=args.seed, batch_size=args.batch_size,
+        device=args.device, json=args.json, progress=not args.no_progress,
+    )  # fmt: skip
+
+
+def _eval_options(args: argparse.Namespace):
+    from lattiq.evaluation.eval_var import EvalVAROptions
+
+    return EvalVAROptions(
+        checkpoint=args.checkpoint, weights=args.weights, tokenizer=args.tokenizer,
+        settings=_settings(args),
+        sweep_guidance=_listed(parse_schedule(args.sweep_guidance))
+        if args.sweep_guidance else None,
+        sweep_top_k=_listed(parse_schedule(args.sweep_top_k, int)) if args.sweep_top_k
+        else None,
+        protocol=args.protocol, classifier=args.classifier,
+        allow_weak_classifier=args.allow_weak_classifier, inception=args.inception,
+        data=args.data, data_root=args.data_root, real_limit=args.real_limit,
+        per_class=args.per_class, knn=args.knn, seed=args.seed, batch_size=args.batch_size,
+        device=args.device, out=args.out, json=args.json, progress=not args.no_progress,
+    )  # fmt: skip
+
+
+def _classifier_options(args: argparse.Namespace):
+    from lattiq.evaluation.fmnist_classifier import ClassifierOptions
+
+    return ClassifierOptions(
+        out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        image_size=args.image_size, fit=args.fit, root=args.root, limit=args.limit,
+        seed=args.seed, device=args.device, overwrite=args.overwrite, json=args.json,
+        progress=not args.no_progress,
+    )  # fmt: skip
+
+
+def train_options(argv: list[str] | None = None):
+    """``argv`` (default ``sys.argv[1:]``) parsed into
+    :class:`~lattiq.training.train_var.VARRunOptions`."""
+    return _train_options(build_train_parser().parse_args(argv))
+
+
+def sample_options(argv: list[str] | None = None):
+    """``argv`` parsed into :class:`~lattiq.evaluation.sample_images.SampleOptions`."""
+    return _sample_options(build_sample_parser().parse_args(argv))
+
+
+def eval_options(argv: list[str] | None = None):
+    """``argv`` parsed into :class:`~lattiq.evaluation.eval_var.EvalVAROptions`."""
+    return _eval_options(build_eval_parser().parse_args(argv))
+
+
+def classifier_options(argv: list[str] | None = None):
+    """``argv`` parsed into :class:`~lattiq.evaluation.fmnist_classifier.ClassifierOptions`."""
+    return _classifier_options(build_classifier_parser().parse_args(argv))
+
+
 def _train(args):
     from lattiq.training.train_var import run
 
-    return run(args)
+    return run(_train_options(args))
 
 
 def _sample(args):
-    from .sample import run
+    from lattiq.evaluation.sample_images import run
 
-    return run(args)
+    return run(_sample_options(args))
 
 
 def _eval(args):
     from lattiq.evaluation.eval_var import run
 
-    return run(args)
+    return run(_eval_options(args))
 
 
 def _classifier(args):
     from lattiq.evaluation.fmnist_classifier import run
 
-    return run(args)
+    return run(_classifier_options(args))
 
 
 def register(subparsers) -> None:

@@ -4,7 +4,9 @@
   printed — so that a help text generated from the torch-side config dataclasses costs
   nothing when the parser is merely built or used to parse;
 * :func:`config_keys_help`: the list of ``--set`` keys of a config dataclass, with types and
-  defaults, generated from the dataclass itself so that it cannot go stale.
+  defaults, generated from the dataclass itself so that it cannot go stale;
+* :func:`run_options`: the parsed options of a training command as the training script's
+  typed :class:`~lattiq.training.options.RunOptions`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ import dataclasses
 import typing
 from collections.abc import Callable
 
-__all__ = ["config_keys", "config_keys_help", "lazy_config_help", "set_lazy_epilog"]
+__all__ = ["config_keys", "config_keys_help", "lazy_config_help", "run_options",
+           "set_lazy_epilog"]
 
 
 def set_lazy_epilog(parser: argparse.ArgumentParser, make: Callable[[], str]) -> None:
@@ -84,3 +87,15 @@ def lazy_config_help(loader: Callable[[], tuple[type, object, str]]) -> Callable
         return config_keys_help(cls, inst, note)
 
     return epilog
+
+
+def run_options(args: argparse.Namespace, cls: type | None = None, **extra):
+    """The options a training command parsed, as ``cls`` (default
+    :class:`~lattiq.training.options.RunOptions`; a subclass takes its own fields in
+    ``extra``). Imports the training side, so call it from a handler, not at start-up."""
+    if cls is None:
+        from lattiq.training.options import RunOptions as cls
+    return cls(preset=args.preset, config=args.config, overrides=list(args.overrides),
+               out=args.out, resume=args.resume, overwrite=args.overwrite,
+               stop_at=args.stop_at, print_config=args.print_config,
+               progress=not args.no_progress, **extra)

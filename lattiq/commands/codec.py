@@ -85,10 +85,10 @@ def _load_var(path: str):
 
 
 def _compress(args: argparse.Namespace) -> int:
-    from .codec import Codec, make_prior
-    from .image import read_image
-    from .tokens import load_tokenizer, tokenizer_sha256
-    from .unigram import load_unigram
+    from lattiq.codec.codec import Codec, make_prior
+    from lattiq.codec.image import read_image
+    from lattiq.codec.tokens import load_tokenizer, tokenizer_sha256
+    from lattiq.codec.unigram import load_unigram
 
     _need_constriction()
     tok = load_tokenizer(args.tokenizer, args.weights)
@@ -125,10 +125,10 @@ def _compress(args: argparse.Namespace) -> int:
 
 
 def _decompress(args: argparse.Namespace) -> int:
-    from .codec import Codec, prior_from_header, read_header
-    from .image import write_image
-    from .tokens import load_tokenizer, tokenizer_sha256
-    from .unigram import load_unigram
+    from lattiq.codec.codec import Codec, prior_from_header, read_header
+    from lattiq.codec.image import write_image
+    from lattiq.codec.tokens import load_tokenizer, tokenizer_sha256
+    from lattiq.codec.unigram import load_unigram
 
     _need_constriction()
     src = Path(args.file)
@@ -166,9 +166,9 @@ def _decompress(args: argparse.Namespace) -> int:
 
 
 def _fit_unigram(args: argparse.Namespace) -> int:
-    from .image import dataset_images
-    from .tokens import load_tokenizer, tokenizer_sha256
-    from .unigram import fit_unigram, save_unigram
+    from lattiq.codec.image import dataset_images
+    from lattiq.codec.tokens import load_tokenizer, tokenizer_sha256
+    from lattiq.codec.unigram import fit_unigram, save_unigram
 
     if args.limit < 1:
         raise ValueError(f"--limit must be >= 1, got {args.limit}")

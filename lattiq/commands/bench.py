@@ -16,7 +16,7 @@ import sys
 
 def benchmark_dir() -> pathlib.Path:
     """The ``benchmarks/`` directory of the source checkout lattiq runs from."""
-    return pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
+    return pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def list_benchmarks() -> dict[str, pathlib.Path]:
