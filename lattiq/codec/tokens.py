@@ -17,6 +17,8 @@ import hashlib
 import numpy as np
 import torch
 
+from lattiq.quantizers.registry import legacy_config
+
 from .container import canonical_json
 
 __all__ = [
@@ -56,8 +58,12 @@ def tokenizer_sha256(tokenizer) -> str:
     Two tokenizers with the same fingerprint map the same tokens to the same pixels; a file
     records it and the decoder refuses a tokenizer whose fingerprint differs.
     """
+    sig = tokenizer.signature()
+    # the signature as files made before the quantizer registry's names spelled it (types by
+    # class name), so that their fingerprints still match
+    sig = {**sig, "quantizer": legacy_config(sig.get("quantizer"))}
     h = hashlib.sha256()
-    h.update(canonical_json(tokenizer.signature()))
+    h.update(canonical_json(sig))
     for name, t in sorted(tokenizer.state_dict().items()):
         a = t.detach().cpu().contiguous()
         h.update(canonical_json([name, str(a.dtype), list(a.shape)]))

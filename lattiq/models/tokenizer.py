@@ -22,7 +22,9 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
+from lattiq.quantizers import MultiScaleQuantizer, list_quantizers, quantizer_class
 from lattiq.quantizers.base import QuantizerOutput
+from lattiq.quantizers.registry import canonical_config
 from lattiq.runtime.checkpoints import load_checkpoint
 from lattiq.runtime.config import config_diff, config_from_dict, config_to_dict
 
@@ -191,22 +193,13 @@ def tokenizer_preset(name: str, **overrides: Any) -> TokenizerConfig:
 
 def build_quantizer(cfg: QuantizerConfig, grid: int | None = None) -> nn.Module:
     """The quantizer ``cfg`` names, wrapped multi-scale when ``cfg.scales`` is set."""
-    import lattiq.quantizers as Q
-    from lattiq.quantizers import baselines
-
-    kinds = {
-        "spherical": Q.SphericalQuantizer,
-        "bsq": baselines.BSQQuantizer,
-        "lfq": baselines.LFQQuantizer,
-        "random-projection": baselines.RandomProjectionQuantizer,
-        "identity": Q.IdentityQuantizer,
-    }
+    kinds = list_quantizers()  # the registry's names, wrappers aside (``scales`` wraps)
     if cfg.kind not in kinds:
-        raise ValueError(f"unknown quantizer kind {cfg.kind!r}; choose one of {sorted(kinds)}")
-    q = kinds[cfg.kind](cfg.code, **cfg.options)
+        raise ValueError(f"unknown quantizer kind {cfg.kind!r}; choose one of {kinds}")
+    q = quantizer_class(cfg.kind)(cfg.code, **cfg.options)
     if cfg.scales is None:
         return q
-    ms = Q.MultiScaleQuantizer(q, schedule=cfg.scales)
+    ms = MultiScaleQuantizer(q, schedule=cfg.scales)
     if grid is not None:
         last = _last_scale(ms)
         if last is not None and last != grid:
@@ -317,8 +310,9 @@ class Tokenizer(nn.Module):
         mine = self.signature()
         saved = upgrade_config_dict(signature.get("model", {}))
         diff = config_diff(saved, mine["model"], prefix="model.")
-        if signature.get("quantizer"):
-            diff += config_diff(signature["quantizer"], mine["quantizer"], prefix="quantizer.")
+        if signature.get("quantizer"):  # older signatures spell quantizer types by class name
+            diff += config_diff(canonical_config(signature["quantizer"]), mine["quantizer"],
+                                prefix="quantizer.")
         if diff:
             raise ValueError(
                 "checkpoint does not match this tokenizer (saved -> current):\n  "

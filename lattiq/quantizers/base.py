@@ -39,6 +39,9 @@ class Quantizer(nn.Module):
 
     dim: int
     codebook_size: int
+    #: The name it is registered under (:mod:`lattiq.quantizers.registry`): a config's
+    #: ``"type"``, a tokenizer config's ``kind``.
+    kind: str = ""
     #: False for a control that passes its (normalized) input through unrounded.
     quantized: bool = True
 

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from .base import Quantizer, QuantizerOutput
+from .registry import register_quantizer
 from .search import SignSearch
 from .spherical import SphericalQuantizer, _is_compiling
 from .usage import CodeUsage
@@ -120,7 +121,6 @@ class _BinaryQuantizer(Quantizer):
     """Shared machinery of BSQ and LFQ: sign quantization, bit-packed indices, penalties."""
 
     _normalize: bool = True
-    _type: str = ""
 
     def __init__(
         self,
@@ -255,7 +255,7 @@ class _BinaryQuantizer(Quantizer):
 
     def config(self) -> dict[str, Any]:
         return {
-            "type": self._type,
+            "type": self.kind,
             "code": self.dim,
             "entropy_weight": self.entropy_weight,
             "diversity_gamma": self.diversity_gamma,
@@ -290,6 +290,7 @@ def _bits_of(code: str | int) -> int:
     return d
 
 
+@register_quantizer("bsq", legacy="BSQQuantizer")
 class BSQQuantizer(_BinaryQuantizer):
     """Binary Spherical Quantization with its entropy penalty.
 
@@ -323,9 +324,9 @@ class BSQQuantizer(_BinaryQuantizer):
     """
 
     _normalize = True
-    _type = "BSQQuantizer"
 
 
+@register_quantizer("lfq", legacy="LFQQuantizer")
 class LFQQuantizer(_BinaryQuantizer):
     """Lookup-Free Quantization (MAGVIT-v2) with its entropy penalty.
 
@@ -344,7 +345,6 @@ class LFQQuantizer(_BinaryQuantizer):
     """
 
     _normalize = False
-    _type = "LFQQuantizer"
 
     def __init__(self, code: str | int, *, commitment_weight: float = 0.25, **kw):
         super().__init__(code, commitment_weight=commitment_weight, **kw)
@@ -367,6 +367,7 @@ class _RandomCode:
         self.int_scale = None
 
 
+@register_quantizer("random-projection", legacy="RandomProjectionQuantizer")
 class RandomProjectionQuantizer(SphericalQuantizer):
     """Random-projection quantization: a fixed random Gaussian codebook on the sphere,
     searched exactly with the tiled matmul-argmax.
@@ -407,7 +408,6 @@ class RandomProjectionQuantizer(SphericalQuantizer):
 
     def config(self) -> dict[str, Any]:
         c = super().config()
-        c["type"] = "RandomProjectionQuantizer"
         c["seed"] = self._seed
         if isinstance(self.spec.code, _RandomCode):
             c["code"] = [self.dim, self.codebook_size]

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import Quantizer, QuantizerOutput
+from .registry import quantizer_from_config, register_quantizer
 
 __all__ = ["MultiScaleQuantizer", "SCALE_SCHEDULES", "UPSAMPLE_MODES", "resolve_schedule"]
 
@@ -48,6 +49,7 @@ def resolve_schedule(schedule: str | Sequence[int]) -> tuple[int, ...]:
     return sides
 
 
+@register_quantizer("multiscale", legacy="MultiScaleQuantizer", wrapper=True)
 class MultiScaleQuantizer(Quantizer):
     """Residual quantization over a schedule of scales, coarse to fine.
 
@@ -284,7 +286,7 @@ class MultiScaleQuantizer(Quantizer):
         """JSON-able description (the per-scale quantizer's config nested)."""
         inner = self.quantizer.config() if hasattr(self.quantizer, "config") else None
         return {
-            "type": "MultiScaleQuantizer",
+            "type": self.kind,
             "quantizer": inner,
             "schedule": self.schedule_name or list(self.scale_schedule),
             "upsample": self.upsample,
@@ -293,8 +295,6 @@ class MultiScaleQuantizer(Quantizer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> MultiScaleQuantizer:
-        from . import quantizer_from_config
-
         q = quantizer_from_config(config["quantizer"])
         return cls(q, config["schedule"], config.get("upsample", "bicubic"),
                    gains=config.get("gains", "learned"))
