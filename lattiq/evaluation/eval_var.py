@@ -39,13 +39,14 @@ from lattiq.models.sample import (
     load_generator,
     load_tokenizer_for,
 )
+from lattiq.quantizers.usage import CodeUsage
 from lattiq.runtime.directory import check_writable_dir
 from lattiq.runtime.distributed import setup_distributed
 
 from .figures import save_sample_grid
 from .fmnist_classifier import check_classifier_quality, load_classifier
 from .inception import load_fid_inception
-from .metrics import CodebookUsage, FeatureStats, frechet_distance
+from .metrics import FeatureStats, frechet_distance
 
 __all__ = [
     "EvalVAROptions",
@@ -143,7 +144,7 @@ def inception_score(logits_MC: torch.Tensor, splits: int = 10) -> tuple[float, f
 def _usage_per_scale(indices: list[torch.Tensor], codebook_size: int) -> list[dict]:
     out = []
     for t in indices:
-        u = CodebookUsage(codebook_size)
+        u = CodeUsage(codebook_size, exact=True)
         u.update(t)
         s = u.summary()
         out.append({"used_codes": s["used_codes"], "usage_fraction": s["usage_fraction"],

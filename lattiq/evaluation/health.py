@@ -29,7 +29,9 @@ import math
 
 import torch
 
-from .metrics import CodebookUsage, psnr
+from lattiq.quantizers.usage import CodeUsage
+
+from .metrics import psnr
 
 __all__ = ["HealthStats", "collapse_message", "measure_health"]
 
@@ -38,7 +40,7 @@ class HealthStats:
     """Accumulates the health measurements over batches of (images, model outputs)."""
 
     def __init__(self, codebook_size: int):
-        self.usage = CodebookUsage(codebook_size)
+        self.usage = CodeUsage(codebook_size, exact=True)
         self._n = 0  # images
         self._sum_pos = None  # (L, d) sum over images of the normalized latents
         self._sumsq = 0.0  # sum over images and tokens of ‖z‖² (z normalized: 1 per token)

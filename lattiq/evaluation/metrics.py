@@ -1,4 +1,6 @@
-"""Reconstruction metrics: PSNR, SSIM, MS-SSIM, Fréchet distance (FID), codebook usage.
+"""Reconstruction metrics: PSNR, SSIM, MS-SSIM, Fréchet distance (FID), bits per pixel.
+
+Codebook usage is counted by :class:`lattiq.quantizers.CodeUsage` (``exact=True``).
 
 SSIM and MS-SSIM are computed by ``pytorch-msssim`` (Gaussian window 11, σ = 1.5,
 K = (0.01, 0.03)), a well-kept implementation of Wang et al.'s definitions. Images are
@@ -11,13 +13,11 @@ Shape legend: ``B`` batch, ``C`` channels, ``H``, ``W`` image size, ``F`` featur
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 
 import numpy as np
 import torch
 
 __all__ = [
-    "CodebookUsage",
     "FeatureStats",
     "frechet_distance",
     "ms_ssim",
@@ -151,88 +151,6 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
     tr_sqrt = float(np.sqrt(np.clip(ev, 0, None)).sum())
     d = float(((mu1 - mu2) ** 2).sum() + np.trace(cov1) + np.trace(cov2) - 2.0 * tr_sqrt)
     return max(d, 0.0)
-
-
-# ---------------------------------------------------------------------------------------------
-# Codebook usage
-# ---------------------------------------------------------------------------------------------
-
-
-class CodebookUsage:
-    r"""Counts of codeword use, and the summaries reported for a tokenizer.
-
-    ``summary()`` gives used codes, the usage entropy :math:`H = -\sum_k p_k \log_2 p_k`
-    (bits), perplexity :math:`2^H`, the ratio of the most- to the least-used *used*
-    codeword, and the fraction of the codebook used.
-
-    Codebooks of up to ``dense_limit`` codes keep one counter per code (``counts``);
-    larger ones (``bsq-62`` has :math:`2^{62}`) keep counters for the codes seen only, so
-    memory grows with the number of distinct codes used, never with the codebook (``counts``
-    is then ``None``). Both give the same summary.
-    """
-
-    #: Default largest codebook counted with a dense array (32 MiB of int64 counters).
-    DENSE_LIMIT = 1 << 22
-
-    def __init__(self, codebook_size: int, dense_limit: int | None = None):
-        if codebook_size <= 0:
-            raise ValueError(f"codebook_size must be positive, got {codebook_size}")
-        self.codebook_size = int(codebook_size)
-        limit = self.DENSE_LIMIT if dense_limit is None else int(dense_limit)
-        self.dense = self.codebook_size <= limit
-        self.counts = torch.zeros(self.codebook_size, dtype=torch.int64) if self.dense else None
-        self._codes = torch.zeros(0, dtype=torch.int64)  # sorted codes seen (sparse mode)
-        self._code_counts = torch.zeros(0, dtype=torch.int64)
-
-    def update(self, indices: torch.Tensor | Iterable[torch.Tensor]) -> None:
-        """Count indices (a tensor, or the list of per-scale tensors of a multi-scale code)."""
-        if isinstance(indices, torch.Tensor):
-            indices = [indices]
-        for idx in indices:
-            flat = idx.detach().reshape(-1).to("cpu", torch.int64)
-            if flat.numel() and (int(flat.min()) < 0 or int(flat.max()) >= self.codebook_size):
-                raise ValueError(
-                    f"indices must lie in [0, {self.codebook_size}), got "
-                    f"[{int(flat.min())}, {int(flat.max())}]"
-                )
-            if self.dense:
-                self.counts += torch.bincount(flat, minlength=self.codebook_size)
-                continue
-            keys = torch.cat([self._codes, flat])
-            weights = torch.cat([self._code_counts, torch.ones_like(flat)])
-            self._codes, inverse = torch.unique(keys, sorted=True, return_inverse=True)
-            self._code_counts = torch.zeros_like(self._codes).index_add_(0, inverse, weights)
-
-    def merge_counts(self, counts: torch.Tensor) -> None:
-        """Add dense per-code counts (dense mode only)."""
-        if not self.dense:
-            raise ValueError(f"a codebook of {self.codebook_size} codes is counted sparsely; "
-                             "dense counts cannot be merged")
-        self.counts += counts.to("cpu", torch.int64)
-
-    def used_counts(self) -> torch.Tensor:
-        """The nonzero counts, in code order (int64)."""
-        if self.dense:
-            return self.counts[self.counts > 0]
-        return self._code_counts[self._code_counts > 0]
-
-    def summary(self) -> dict[str, float | int]:
-        nz = self.used_counts().double()
-        total = float(nz.sum())
-        used = int(nz.numel())
-        if total == 0:
-            return {"tokens": 0, "used_codes": 0, "usage_fraction": 0.0, "entropy_bits": 0.0,
-                    "perplexity": 0.0, "max_min_ratio": float("nan")}  # fmt: skip
-        p = nz / total
-        h = float(-(p * torch.log2(p)).sum())
-        return {
-            "tokens": int(total),
-            "used_codes": used,
-            "usage_fraction": used / self.codebook_size,
-            "entropy_bits": h,
-            "perplexity": 2.0**h,
-            "max_min_ratio": float(nz.max() / nz.min()),
-        }
 
 
 def bits_per_pixel(tokens_per_image: int, codebook_size: int, image_size: int) -> float:

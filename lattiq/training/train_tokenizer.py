@@ -32,12 +32,12 @@ from lattiq.data import (
 )
 from lattiq.evaluation.figures import save_reconstruction_grid, write_training_curves
 from lattiq.evaluation.health import collapse_message, measure_health
-from lattiq.evaluation.metrics import CodebookUsage
 from lattiq.models.losses import LPIPS, AdversarialLoss, VFAlignLoss, load_feature_network
 from lattiq.models.losses.discriminator import PatchDiscriminator
 from lattiq.models.losses.lpips import lpips_missing_message
 from lattiq.models.losses.vf_align import vf_missing_message
 from lattiq.models.tokenizer import TOKENIZER_PRESETS, Tokenizer, TokenizerConfig, tokenizer_preset
+from lattiq.quantizers.usage import CodeUsage
 from lattiq.runtime.checkpoints import estimate_checkpoint_bytes, load_checkpoint, save_checkpoint
 from lattiq.runtime.config import config_to_dict, save_config
 from lattiq.runtime.directory import open_run_dir
@@ -281,7 +281,7 @@ def _run(opts: RunOptions, cleanup: contextlib.ExitStack) -> int:
     log = JSONLLogger(run_dir / "log.jsonl", enabled=dist.is_main)
     stop = min(cfg.steps, opts.stop_at) if opts.stop_at is not None else cfg.steps
     bar = Progress(cfg.steps, start_step, enabled=dist.is_main and opts.progress)
-    usage = CodebookUsage(model.codebook_size)
+    usage = CodeUsage(model.codebook_size, exact=True)
     window: dict[str, float] = {}
     skipped, t_last, n_last = 0, time.perf_counter(), start_step
 
@@ -386,7 +386,7 @@ def _run(opts: RunOptions, cleanup: contextlib.ExitStack) -> int:
                 **health,
             )  # fmt: skip
             window, t_last, n_last = {}, now, step
-            usage = CodebookUsage(model.codebook_size)
+            usage = CodeUsage(model.codebook_size, exact=True)
         elif health:
             log.log(step=step, **health)
         if dist.is_main and (step % cfg.image_every == 0 or step == stop):

@@ -1,5 +1,5 @@
 """Metrics: PSNR by hand, SSIM against scikit-image, Fréchet distance against scipy's sqrtm,
-codebook usage, and the FID Inception network's structure and loading."""
+bits per pixel, and the FID Inception network's structure and loading."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from weights_helpers import fid_inception_state
 
 from lattiq.evaluation.inception import FIDInceptionV3, load_fid_inception
 from lattiq.evaluation.metrics import (
-    CodebookUsage,
     FeatureStats,
     bits_per_pixel,
     frechet_distance,
@@ -111,55 +110,6 @@ def test_feature_stats_match_numpy():
         s.update(np.zeros((2, 3)))
 
 
-def test_codebook_usage():
-    u = CodebookUsage(8)
-    u.update([torch.tensor([[0, 1], [1, 3]]), torch.tensor([3, 3, 3])])
-    s = u.summary()
-    # counts: 0->1, 1->2, 3->4
-    p = np.array([1, 2, 4]) / 7
-    assert s["used_codes"] == 3 and s["tokens"] == 7 and s["usage_fraction"] == 3 / 8
-    assert s["entropy_bits"] == pytest.approx(float(-(p * np.log2(p)).sum()))
-    assert s["perplexity"] == pytest.approx(2 ** s["entropy_bits"])
-    assert s["max_min_ratio"] == 4.0
-    uni = CodebookUsage(4)
-    uni.update(torch.arange(4).repeat(5))
-    assert uni.summary()["perplexity"] == pytest.approx(4.0)
-    with pytest.raises(ValueError, match=r"\[0, 8\)"):
-        u.update(torch.tensor([8]))
-    assert CodebookUsage(3).summary()["used_codes"] == 0
-    assert bits_per_pixel(64, 2**18, 32) == pytest.approx(64 * 18 / 1024)
-
-
-@settings(max_examples=60, deadline=None)
-@given(size=st.integers(1, 300), batches=st.lists(st.integers(0, 50), max_size=5),
-       seed=st.integers(0, 2**31))
-def test_sparse_usage_counts_match_dense(size, batches, seed):
-    g = torch.Generator().manual_seed(seed)
-    dense, sparse = CodebookUsage(size), CodebookUsage(size, dense_limit=0)
-    assert dense.dense and not sparse.dense and sparse.counts is None
-    for n in batches:
-        idx = torch.randint(0, size, (n,), generator=g)
-        dense.update(idx)
-        sparse.update([idx[: n // 2], idx[n // 2 :]])
-    assert torch.equal(dense.used_counts(), sparse.used_counts())
-    a, b = dense.summary(), sparse.summary()
-    assert a.keys() == b.keys()
-    for k in a:
-        assert a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])), k
-
-
-def test_usage_of_an_astronomical_codebook_is_bounded():
-    u = CodebookUsage(2**62)
-    assert not u.dense
-    u.update(torch.tensor([2**62 - 1, 5, 5, 2**40]))
-    s = u.summary()
-    assert s["used_codes"] == 3 and s["tokens"] == 4 and s["usage_fraction"] == 3 / 2**62
-    with pytest.raises(ValueError, match="counted sparsely"):
-        u.merge_counts(torch.zeros(3))
-    with pytest.raises(ValueError, match=r"\[0, 4611686018427387904\)"):
-        u.update(torch.tensor([-1]))
-
-
 # --- FID Inception ------------------------------------------------------------------------
 
 
@@ -196,3 +146,7 @@ def test_inception_file_errors(tmp_path):
     torch.save({"fc.weight": torch.zeros(1, 1)}, tmp_path / "bad.pth")
     with pytest.raises(ValueError, match="not an FID Inception"):
         load_fid_inception(tmp_path / "bad.pth")
+
+
+def test_bits_per_pixel():
+    assert bits_per_pixel(64, 2**18, 32) == pytest.approx(64 * 18 / 1024)
