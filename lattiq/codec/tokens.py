@@ -17,6 +17,7 @@ import hashlib
 import numpy as np
 import torch
 
+from lattiq.quantizers.base import MultiScaleQuantizerOutput
 from lattiq.quantizers.registry import legacy_config
 
 from .container import canonical_json
@@ -105,8 +106,8 @@ def encode_tiles(tokenizer, tiles: np.ndarray) -> list[np.ndarray]:
     parts: list[list[np.ndarray]] = []
     with deterministic():
         for s in range(0, tiles.shape[0], BATCH):
-            idx = tokenizer.encode(to_unit(tiles[s : s + BATCH])).indices
-            idx = idx if isinstance(idx, (list, tuple)) else [idx]
+            out = tokenizer.encode(to_unit(tiles[s : s + BATCH]))
+            idx = out.indices if isinstance(out, MultiScaleQuantizerOutput) else [out.indices]
             parts.append([t.cpu().numpy().astype(np.int64) for t in idx])
     return [np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))]
 

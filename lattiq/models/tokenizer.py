@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from lattiq.quantizers import MultiScaleQuantizer, list_quantizers, quantizer_class
-from lattiq.quantizers.base import QuantizerOutput
+from lattiq.quantizers.base import MultiScaleQuantizerOutput, QuantizerOutput
 from lattiq.quantizers.registry import canonical_config
 from lattiq.runtime.checkpoints import load_checkpoint
 from lattiq.runtime.config import config_diff, config_from_dict, config_to_dict
@@ -222,14 +222,14 @@ class TokenizerOutput(NamedTuple):
     ----------
     images : Tensor (B, C, H, W)
         Reconstructions.
-    quant : QuantizerOutput
+    quant : QuantizerOutput or MultiScaleQuantizerOutput
         The quantizer's output (codes (B, h, w, d), indices, aux_loss).
     latent : Tensor (B, h, w, d)
         Pre-quantization latents (for VF alignment).
     """
 
     images: torch.Tensor
-    quant: QuantizerOutput
+    quant: QuantizerOutput | MultiScaleQuantizerOutput
     latent: torch.Tensor
 
 
@@ -406,13 +406,14 @@ class Tokenizer(nn.Module):
         z = self.to_latent(self.encoder(x))  # (B, L, d)
         return z.reshape(z.shape[0], g, g, self.code_dim)
 
-    def quantize(self, latent: torch.Tensor) -> QuantizerOutput:
+    def quantize(self, latent: torch.Tensor) -> QuantizerOutput | MultiScaleQuantizerOutput:
         """Quantize (B, h, w, d) latents (float32, autocast off)."""
         with torch.autocast(latent.device.type, enabled=False):
             return self.quantizer(latent.float())
 
-    def encode(self, images: torch.Tensor) -> QuantizerOutput:
-        """(B, C, H, W) -> QuantizerOutput(codes (B, h, w, d), indices, aux_loss)."""
+    def encode(self, images: torch.Tensor) -> QuantizerOutput | MultiScaleQuantizerOutput:
+        """(B, C, H, W) -> QuantizerOutput(codes (B, h, w, d), indices, aux_loss); a
+        multi-scale quantizer's :class:`MultiScaleQuantizerOutput` has per-scale indices."""
         return self.quantize(self.encode_latent(images))
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:

@@ -1,8 +1,9 @@
 """Torch quantizer layers over any spherical code, with one contract.
 
-``forward(z) -> QuantizerOutput(codes, indices, aux_loss)`` for every quantizer; inputs are
-channels-last ``(..., d)``. See :class:`SphericalQuantizer`, :class:`MultiScaleQuantizer`,
-the baselines :class:`BSQQuantizer`, :class:`LFQQuantizer`,
+``forward(z) -> QuantizerOutput(codes, indices, aux_loss)`` for every quantizer (a
+multi-scale one returns :class:`MultiScaleQuantizerOutput`, the same fields with a list of
+per-scale indices); inputs are channels-last ``(..., d)``. See :class:`SphericalQuantizer`,
+:class:`MultiScaleQuantizer`, the baselines :class:`BSQQuantizer`, :class:`LFQQuantizer`,
 :class:`RandomProjectionQuantizer`, the unquantized control :class:`IdentityQuantizer`,
 and the Leech "d-it" labels :func:`leech_labels`. Every kind is registered by name in
 :mod:`~lattiq.quantizers.registry` (``"spherical"``, ``"bsq"``, ``"lfq"``,
@@ -11,7 +12,7 @@ and the Leech "d-it" labels :func:`leech_labels`. Every kind is registered by na
 
 from __future__ import annotations
 
-from .base import Quantizer, QuantizerOutput
+from .base import MultiScaleQuantizerOutput, Quantizer, QuantizerOutput
 from .baselines import BSQQuantizer, LFQQuantizer, RandomProjectionQuantizer
 from .identity import IdentityQuantizer
 from .labels import labels_to_indices, leech_label_table, leech_labels
@@ -36,6 +37,7 @@ __all__ = [
     "leech_label_table",
     "leech_labels",
     "MultiScaleQuantizer",
+    "MultiScaleQuantizerOutput",
     "Quantizer",
     "QuantizerOutput",
     "SCALE_SCHEDULES",

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-__all__ = ["QuantizerOutput", "Quantizer"]
+__all__ = ["MultiScaleQuantizerOutput", "QuantizerOutput", "Quantizer"]
 
 
 class QuantizerOutput(NamedTuple):
@@ -22,8 +22,7 @@ class QuantizerOutput(NamedTuple):
     codes : Tensor (..., d)
         Quantized vectors in the input's dtype, carrying the straight-through gradient.
     indices : LongTensor (...)
-        Codeword indices in ``[0, codebook_size)``. A multi-scale quantizer returns a list of
-        per-scale index tensors here (documented on that class).
+        Codeword indices in ``[0, codebook_size)``.
     aux_loss : Tensor ()
         Scalar auxiliary loss (entropy penalties of the baselines); exactly zero for fixed
         lattice codes.
@@ -31,6 +30,25 @@ class QuantizerOutput(NamedTuple):
 
     codes: torch.Tensor
     indices: torch.Tensor
+    aux_loss: torch.Tensor
+
+
+class MultiScaleQuantizerOutput(NamedTuple):
+    """What a multi-scale quantizer returns: the same three fields, with one index tensor
+    per scale.
+
+    Attributes
+    ----------
+    codes : Tensor (B, H, W, d)
+        The sum of the scales' upsampled codes, carrying the straight-through gradient.
+    indices : list of LongTensor (B, h_k, w_k)
+        Codeword indices of scale ``k``, coarse to fine.
+    aux_loss : Tensor ()
+        Sum of the per-scale quantizers' auxiliary losses.
+    """
+
+    codes: torch.Tensor
+    indices: list[torch.Tensor]
     aux_loss: torch.Tensor
 
 

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Quantizer, QuantizerOutput
+from .base import MultiScaleQuantizerOutput, Quantizer
 from .registry import quantizer_from_config, register_quantizer
 
 __all__ = ["MultiScaleQuantizer", "SCALE_SCHEDULES", "UPSAMPLE_MODES", "resolve_schedule"]
@@ -185,7 +185,7 @@ class MultiScaleQuantizer(Quantizer):
         return y.permute(0, 2, 3, 4, 1)
 
     # ------------------------------------------------------------------ contract
-    def forward(self, f: torch.Tensor) -> QuantizerOutput:
+    def forward(self, f: torch.Tensor) -> MultiScaleQuantizerOutput:
         """``f (B, H, W, d)`` -> codes ``(B, H, W, d)``, indices ``[(B, h_k, w_k)]``, aux."""
         self._check_f(f)
         S = self.scale_schedule[-1]
@@ -204,7 +204,7 @@ class MultiScaleQuantizer(Quantizer):
             gain_term = gain_term + self.gains[k].to(fd.dtype) * u
         # value f_hat; gradient identity to f (VAR's STE) and <grad, u_k> to each gain
         codes = f + (f_hat - fd) + (gain_term - gain_term.detach())
-        return QuantizerOutput(codes.to(f.dtype), indices, aux)
+        return MultiScaleQuantizerOutput(codes.to(f.dtype), indices, aux)
 
     def _check_indices(self, indices: Sequence[torch.Tensor], need: int) -> None:
         if len(indices) < need:
