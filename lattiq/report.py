@@ -36,6 +36,21 @@ import time
 import traceback
 from contextlib import contextmanager
 from fractions import Fraction
+from importlib.metadata import version
+
+import numpy as np
+import sympy
+
+import lattiq
+from lattiq._outputs import check_output_dir, writing
+from lattiq.lattices import get_lattice, list_lattices
+from lattiq.lattices.cli import lattice_stats
+from lattiq.lattices.measure import known_normalized_second_moment
+from lattiq.progress import progress
+from lattiq.resultcache import ResultCache
+from lattiq.spherecodes import bounds, get_code, list_codes, plots
+from lattiq.spherecodes.design import design_strength, design_strength_from_distribution
+from lattiq.spherecodes.usage import bits_per_codeword
 
 __all__ = ["REPORT_CODES", "REPORT_LATTICES", "run_report", "summary_text"]
 
@@ -83,8 +98,6 @@ class _Progress:
     one line per step otherwise, each slow step with its time (:mod:`lattiq.progress`)."""
 
     def __init__(self, enabled: bool, total: int = 0, stream=None):
-        from lattiq.progress import progress
-
         self.enabled = enabled
         self.t0 = time.perf_counter()
         self.bar = progress(total, desc="report", unit="steps", enabled=enabled,
@@ -127,8 +140,6 @@ class _Progress:
 
 def _plain(v):
     """JSON-friendly version of numbers from numpy, sympy and fractions."""
-    import numpy as np
-
     if v is None or isinstance(v, (bool, str)):
         return v
     if isinstance(v, (int, np.integer)):
@@ -142,19 +153,12 @@ def _plain(v):
         return {str(k): _plain(x) for k, x in v.items()}
     if isinstance(v, (list, tuple, np.ndarray)):
         return [_plain(x) for x in v]
-    try:
-        import sympy
-
-        if isinstance(v, sympy.Basic):
-            return int(v) if v.is_Integer else float(v)
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(v, sympy.Basic):
+        return int(v) if v.is_Integer else float(v)
     return str(v)
 
 
 def _fmt(v, digits: int = 6) -> str:
-    import numpy as np
-
     if v is None:
         return "–"
     if isinstance(v, bool):
@@ -172,8 +176,6 @@ def _fmt(v, digits: int = 6) -> str:
 
 def _key(t) -> str:
     """Display form of an inner product: exact fractions stay exact, -0.0 becomes 0."""
-    import numpy as np
-
     if isinstance(t, (int, np.integer, Fraction)):
         return str(Fraction(t))
     s = str(t)
@@ -201,10 +203,6 @@ def _safe(errors: list, item: str, fn, *args, **kwargs):
 
 
 def _lattice_row(name: str, quick: bool, seed: int) -> dict:
-    from lattiq.lattices import get_lattice
-    from lattiq.lattices.cli import lattice_stats
-    from lattiq.spherecodes import bounds
-
     L = get_lattice(name)
     row = {"kind": "lattice", **lattice_stats(name)}
     n = int(L.dim)
@@ -221,8 +219,6 @@ def _lattice_row(name: str, quick: bool, seed: int) -> dict:
     value, stderr = (nsm if isinstance(nsm, tuple) else (float(nsm), None))[:2]
     row["nsm"], row["nsm_stderr"], row["nsm_samples"] = float(value), stderr, samples
     try:
-        from lattiq.lattices.measure import known_normalized_second_moment
-
         ex = known_normalized_second_moment(L)
         row["nsm_exact"] = float(ex) if ex is not None else None
     except ImportError:  # pragma: no cover
@@ -242,10 +238,6 @@ def _distance_invariant_distribution(C):
 
 
 def _code_row(name: str, seed: int) -> dict:
-    from lattiq.spherecodes import bounds, get_code
-    from lattiq.spherecodes.design import design_strength, design_strength_from_distribution
-    from lattiq.spherecodes.usage import bits_per_codeword
-
     C = get_code(name)
     d, n = int(C.dim), int(C.size)
     delta = float(C.min_distance())
@@ -303,8 +295,6 @@ _FIGURE_STEPS = 9
 
 
 def _figures(out_dir: str, quick: bool, prog: _Progress, errors: list, cache) -> dict:
-    from lattiq.spherecodes import plots
-
     fig_dir = os.path.join(out_dir, "figures")
     os.makedirs(fig_dir, exist_ok=True)
     figs = {}
@@ -336,7 +326,6 @@ def _figures(out_dir: str, quick: bool, prog: _Progress, errors: list, cache) ->
             )
         else:
             prog.bar.update(1)
-    from lattiq.spherecodes import get_code
 
     for name in ("leech", "e8", "leech-4600", "leech-891"):
         C = _safe(errors, f"figure input {name}", get_code, name)
@@ -500,14 +489,9 @@ def summary_text(rep: dict, out_dir: str) -> str:
 def _code_names(quick: bool) -> list[str]:
     names = list(_QUICK_CODES if quick else REPORT_CODES)
     if not quick:
-        try:
-            from lattiq.spherecodes import list_codes
-
-            for n in _concrete(list_codes()):
-                if n not in names:
-                    names.append(n)
-        except ImportError:  # pragma: no cover
-            pass
+        for n in _concrete(list_codes()):
+            if n not in names:
+                names.append(n)
     return names
 
 
@@ -515,8 +499,6 @@ def _version(pkg) -> str:
     v = getattr(pkg, "__version__", None)
     if v is None:
         try:
-            from importlib.metadata import version
-
             v = version("lattiq")
         except Exception:  # noqa: BLE001 - a version string is cosmetic
             v = "?"
@@ -534,9 +516,6 @@ def _names(names, what: str) -> list[str]:
 
 def _check_names(lattice_names, code_names) -> None:
     """``ValueError`` for a name the registries do not know (or refuse to build)."""
-    from lattiq.lattices import get_lattice
-    from lattiq.spherecodes import get_code
-
     for n in lattice_names:
         get_lattice(n)
     for n in code_names:
@@ -546,8 +525,6 @@ def _check_names(lattice_names, code_names) -> None:
 def _lattice_names(quick: bool) -> list[str]:
     names = list(_QUICK_LATTICES if quick else REPORT_LATTICES)
     if not quick:
-        from lattiq.lattices import list_lattices
-
         for n in _concrete(list_lattices()):
             if n not in names:
                 names.append(n)
@@ -613,10 +590,6 @@ def run_report(
     Conway & Sloane, SPLAG ch. 1 (invariants), ch. 9 (bounds); Levenshtein, Handbook of
     Coding Theory (1998) ch. 6.
     """
-    import lattiq
-    from lattiq._outputs import check_output_dir, writing
-    from lattiq.resultcache import ResultCache
-
     # everything the caller named is checked before any work: the output folder, then
     # each lattice and code name (a typo is refused in a moment, not after the figures)
     out_dir = check_output_dir(out_dir, "report folder")

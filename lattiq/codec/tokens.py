@@ -17,6 +17,7 @@ import hashlib
 import numpy as np
 import torch
 
+from lattiq.models.tokenizer import Tokenizer
 from lattiq.quantizers.base import MultiScaleQuantizerOutput
 from lattiq.quantizers.registry import legacy_config
 
@@ -74,8 +75,6 @@ def tokenizer_sha256(tokenizer) -> str:
 
 def load_tokenizer(path: str, weights: str = "ema"):
     """A tokenizer from a run or checkpoint directory, in eval mode on the CPU."""
-    from lattiq.models.tokenizer import Tokenizer
-
     return Tokenizer.from_checkpoint(str(path), weights=weights, map_location="cpu").eval()
 
 

@@ -19,12 +19,16 @@ from pathlib import Path
 import torch
 
 from lattiq.data import get_dataset, make_eval_loader, match_channels
+from lattiq.models.losses import LPIPS
 from lattiq.models.tokenizer import Tokenizer
+from lattiq.progress import progress as progress_bar
 from lattiq.runtime.checkpoints import load_checkpoint
 from lattiq.runtime.directory import check_writable_dir
 from lattiq.runtime.distributed import resolve_device
 
+from .figures import save_reconstruction_grid
 from .health import HealthStats
+from .inception import load_fid_inception
 from .metrics import FeatureStats, frechet_distance, ms_ssim, psnr, ssim
 
 __all__ = ["EvalTokenizerOptions", "evaluate_tokenizer", "main", "run"]
@@ -52,8 +56,6 @@ def evaluate_tokenizer(
     With ``progress``, a bar on stderr counts the images (plain lines when stderr is not a
     terminal).
     """
-    from lattiq.progress import progress as progress_bar
-
     model.eval().to(device)
     loader = make_eval_loader(dataset, batch_size, limit=limit)
     total = len(dataset) if limit is None else min(int(limit), len(dataset))
@@ -116,8 +118,6 @@ def evaluate_tokenizer(
     report["bits_per_pixel"] = model.bits_per_pixel() if quantized else None
     report["code"] = model.config.quantizer.code
     if shown is not None:
-        from .figures import save_reconstruction_grid
-
         m = ", ".join(f"{k.upper().replace('_', '-')} {report[k]:.4f}"
                       for k in ("ssim", "ms_ssim", "lpips") if report.get(k) is not None)
         save_reconstruction_grid(grid_path, *shown, caption=(
@@ -177,15 +177,11 @@ def run(opts: EvalTokenizerOptions) -> int:
 
     lpips = None
     if opts.lpips_vgg or opts.lpips_heads:
-        from lattiq.models.losses import LPIPS
-
         lpips = LPIPS.from_files(opts.lpips_vgg, opts.lpips_heads)
     else:
         print("LPIPS not computed: pass --lpips-vgg and --lpips-heads", file=sys.stderr)
     inception = None
     if opts.inception:
-        from .inception import load_fid_inception
-
         inception = load_fid_inception(opts.inception)
     else:
         print("rFID not computed: pass --inception PATH (FID Inception weights)", file=sys.stderr)

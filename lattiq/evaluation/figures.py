@@ -24,12 +24,18 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from PIL import Image, ImageDraw, ImageFont
+
+from lattiq.data.fashion_mnist import CLASSES
 
 __all__ = [
     "class_names_for",
@@ -49,8 +55,6 @@ MIN_WIDTH = 600
 def class_names_for(dataset: str | None) -> list[str] | None:
     """Class names of a dataset (Fashion-MNIST's ten), or ``None`` when it has none."""
     if dataset == "fashion-mnist":
-        from lattiq.data.fashion_mnist import CLASSES
-
         return list(CLASSES)
     return None
 
@@ -310,10 +314,6 @@ def plot_training_curves(
     """Figure of the logged metrics against the step, one panel per kind (see
     :data:`CURVE_PANELS`); returns the matplotlib Figure, or ``None`` when nothing is
     logged yet. Written to ``path`` as PNG when given."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
     series = read_log(log) if not isinstance(log, Mapping) else dict(log)
     # a term that is zero throughout (no auxiliary loss, say) is left out
     chosen = [(t, [k for k in keys if k in series and np.any(series[k][1] != 0)])
@@ -360,8 +360,6 @@ def write_training_curves(log_path: str | os.PathLike) -> Path | None:
     Called at each checkpoint; returns the PNG's path, or ``None`` if nothing is logged yet.
     A figure that fails to draw must not stop training: errors are reported, not raised.
     """
-    import sys
-
     log_path = Path(log_path)
     if not log_path.is_file():
         return None

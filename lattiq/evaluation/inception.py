@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lattiq.models.losses.lpips import read_state_dict
+
 __all__ = ["FIDInceptionV3", "fid_missing_message", "load_fid_inception"]
 
 
@@ -196,8 +198,6 @@ class FIDInceptionV3(nn.Module):
 
 def load_fid_inception(path: str | os.PathLike | None) -> FIDInceptionV3:
     """Build :class:`FIDInceptionV3` and load a pytorch-fid format state dict from ``path``."""
-    from lattiq.models.losses.lpips import read_state_dict
-
     if path is None:
         raise FileNotFoundError(fid_missing_message())
     if not Path(path).is_file():

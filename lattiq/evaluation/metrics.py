@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 import torch
+from pytorch_msssim import ms_ssim as _ms_ssim
+from pytorch_msssim import ssim as _ssim
 
 __all__ = [
     "FeatureStats",
@@ -62,8 +64,6 @@ def ssim(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
     averaged over valid Gaussian windows (11 taps, σ = 1.5) and channels.
     """
-    from pytorch_msssim import ssim as _ssim
-
     _check_pair(x, y)
     if min(x.shape[-2:]) < 11:
         raise ValueError(f"SSIM needs images of at least 11x11, got {tuple(x.shape[-2:])}")
@@ -81,8 +81,6 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor | None:
     Five scales with Wang, Simoncelli & Bovik's (2003) weights; needs a side of at least
     :func:`ms_ssim_min_size` (161 pixels).
     """
-    from pytorch_msssim import ms_ssim as _ms_ssim
-
     _check_pair(x, y)
     if min(x.shape[-2:]) < ms_ssim_min_size():
         return None

@@ -6,6 +6,7 @@ Shape legend for this package: ``...`` any leading batch shape, ``d`` the code's
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -66,8 +67,6 @@ class Quantizer(nn.Module):
     @property
     def bits_per_token(self) -> float:
         """``log2(codebook_size)``."""
-        import math
-
         return math.log2(self.codebook_size)
 
     def indices_to_codes(self, indices: torch.Tensor) -> torch.Tensor:  # (...) -> (..., d)

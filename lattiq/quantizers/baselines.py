@@ -20,10 +20,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ._codebook import spherecodes_available
 from .base import Quantizer, QuantizerOutput
 from .registry import register_quantizer
 from .search import SignSearch
-from .spherical import SphericalQuantizer, _is_compiling
+from .spherical import SphericalQuantizer, _check_sha, _is_compiling
 from .usage import CodeUsage
 
 __all__ = ["BSQQuantizer", "LFQQuantizer", "RandomProjectionQuantizer", "binary_entropy_terms"]
@@ -399,7 +400,6 @@ class RandomProjectionQuantizer(SphericalQuantizer):
                 raise ValueError(
                     f"a random-projection code is named 'random-<d>-<N>', got {code!r}"
                 )
-            from ._codebook import spherecodes_available
 
             if not spherecodes_available():
                 code = _RandomCode(int(parts[1]), int(parts[2]), seed)
@@ -416,8 +416,6 @@ class RandomProjectionQuantizer(SphericalQuantizer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], code: Any = None) -> RandomProjectionQuantizer:
-        from .spherical import _check_sha
-
         name = config["code"]
         q = cls(tuple(name) if isinstance(name, list) else name, seed=config.get("seed", 0),
                 nan_policy=config.get("nan_policy", "raise"),

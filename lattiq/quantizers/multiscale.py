@@ -17,6 +17,7 @@ from torch import nn
 
 from .base import MultiScaleQuantizerOutput, Quantizer
 from .registry import quantizer_from_config, register_quantizer
+from .spherical import SphericalQuantizer
 
 __all__ = ["MultiScaleQuantizer", "SCALE_SCHEDULES", "UPSAMPLE_MODES", "resolve_schedule"]
 
@@ -106,8 +107,6 @@ class MultiScaleQuantizer(Quantizer):
     ):
         super().__init__()
         if isinstance(quantizer, str):
-            from .spherical import SphericalQuantizer
-
             quantizer = SphericalQuantizer(quantizer)
         if not isinstance(quantizer, Quantizer):
             raise TypeError(

@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import torch.distributed as dist
+
 __all__ = ["LOCK_NAME", "RunDir", "RunLock", "check_output_file", "open_run_dir"]
 
 #: File in the run directory that holds the lock.
@@ -393,8 +395,6 @@ def open_run_dir(
         except (ValueError, OSError) as e:
             err = e
     if info is not None and getattr(info, "distributed", False):
-        import torch.distributed as dist
-
         box = [None if err is None else (type(err).__name__, str(err))]
         dist.broadcast_object_list(box, src=0)
         if box[0] is not None and err is None:

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from safetensors.torch import load, save
 
 __all__ = ["FORMAT", "pack_state", "state_from_bytes", "state_to_bytes", "unpack_state"]
 
@@ -199,16 +200,12 @@ def unpack_state(skeleton: Any, tensors: dict[str, torch.Tensor], where: str = "
 
 def state_to_bytes(tree: Any) -> tuple[bytes, bytes]:
     """``(safetensors bytes, JSON bytes)`` of ``tree``."""
-    from safetensors.torch import save
-
     tensors, skeleton = pack_state(tree)
     return save(tensors), (json.dumps(skeleton, allow_nan=False) + "\n").encode()
 
 
 def state_from_bytes(tensor_bytes: bytes, json_bytes: bytes, where: str = "state") -> Any:
     """Inverse of :func:`state_to_bytes`; errors are ``ValueError`` naming ``where``."""
-    from safetensors.torch import load
-
     try:
         skeleton = json.loads(json_bytes)
     except (ValueError, RecursionError) as e:
