@@ -153,14 +153,6 @@ class EvalTokenizerOptions:
     progress: bool = True
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The script's entry (``python -m lattiq.evaluation.eval_tokenizer``): the options of
-    ``lattiq eval-tokenizer``, then :func:`run`."""
-    from lattiq.commands.tokenizer import eval_options  # the command line, above the library
-
-    return run(eval_options(argv))
-
-
 def run(opts: EvalTokenizerOptions) -> int:
     """Evaluate, write ``report.json`` and ``grid.png``, print the report; returns 0."""
     device = resolve_device(opts.device)
@@ -215,6 +207,13 @@ def run(opts: EvalTokenizerOptions) -> int:
                   f"costs {report['shuffle_drop_db']:.2f} dB)", file=sys.stderr)  # fmt: skip
         print(f"report: {out_dir / 'report.json'}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The script's entry: parse ``argv``, then :func:`run`."""
+    from lattiq.commands.tokenizer import eval_options  # the command line sits above the library
+
+    return run(eval_options(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

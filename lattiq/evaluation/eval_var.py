@@ -201,14 +201,6 @@ class EvalVAROptions:
     progress: bool = True
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The script's entry (``python -m lattiq.evaluation.eval_var``): the options of
-    ``lattiq eval-var``, then :func:`run`."""
-    from lattiq.commands.var import eval_options  # the command line, above the library
-
-    return run(eval_options(argv))
-
-
 def run(opts: EvalVAROptions) -> int:
     """Sample, measure, write the report (with ``out``) and print it; returns 0."""
     if opts.out:
@@ -343,6 +335,13 @@ def markdown_table(report: dict) -> str:
         cells.append(f"{last['used_codes']} codes, ppl {last['perplexity']:.1f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The script's entry: parse ``argv``, then :func:`run`."""
+    from lattiq.commands.var import eval_options  # the command line sits above the library
+
+    return run(eval_options(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

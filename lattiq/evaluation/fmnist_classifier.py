@@ -268,14 +268,6 @@ class ClassifierOptions:
     progress: bool = True
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The script's entry (``python -m lattiq.evaluation.fmnist_classifier``): the options of
-    ``lattiq fmnist-classifier``, then :func:`run`."""
-    from lattiq.commands.var import classifier_options  # the command line, above the library
-
-    return run(classifier_options(argv))
-
-
 def run(opts: ClassifierOptions) -> int:
     """Train and save the classifier, print its accuracy; returns 0."""
     device = setup_distributed(opts.device).device
@@ -295,6 +287,13 @@ def run(opts: ClassifierOptions) -> int:
               f"{MIN_ACCURACY:.0%}: eval-var will refuse this classifier unless given "
               "--allow-weak-classifier", file=sys.stderr)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The script's entry: parse ``argv``, then :func:`run`."""
+    from lattiq.commands.var import classifier_options  # the command line sits above the library
+
+    return run(classifier_options(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

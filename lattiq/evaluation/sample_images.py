@@ -58,14 +58,6 @@ class SampleOptions:
     progress: bool = True
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The script's entry (``python -m lattiq.evaluation.sample_images``): the options of
-    ``lattiq sample``, then :func:`run`."""
-    from lattiq.commands.var import sample_options  # the command line, above the library
-
-    return run(sample_options(argv))
-
-
 def run(opts: SampleOptions) -> int:
     """Draw the samples and write ``grid.png``, ``samples.npz`` and ``sample.json``."""
     check_writable_dir(opts.out)  # before sampling, not after
@@ -98,6 +90,13 @@ def run(opts: SampleOptions) -> int:
         print(f"wrote {labels.numel()} samples to {out / 'grid.png'} and "
               f"{out / 'samples.npz'}", file=sys.stderr)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The script's entry: parse ``argv``, then :func:`run`."""
+    from lattiq.commands.var import sample_options  # the command line sits above the library
+
+    return run(sample_options(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -67,30 +67,27 @@ def quantizer_class(name: str) -> type:
     return cls
 
 
-def canonical_config(config: Any) -> Any:
-    """``config`` with every ``"type"`` (nested ones too) spelled by registered name."""
+def _respell(config: Any, names: dict[str, str]) -> Any:
+    """``config`` with every ``"type"`` (nested ones too) found in ``names`` replaced."""
     if isinstance(config, dict):
-        out = {k: canonical_config(v) for k, v in config.items()}
+        out = {k: _respell(v, names) for k, v in config.items()}
         if isinstance(out.get("type"), str):
-            out["type"] = _LEGACY.get(out["type"], out["type"])
+            out["type"] = names.get(out["type"], out["type"])
         return out
     if isinstance(config, list):
-        return [canonical_config(v) for v in config]
+        return [_respell(v, names) for v in config]
     return config
+
+
+def canonical_config(config: Any) -> Any:
+    """``config`` with every ``"type"`` (nested ones too) spelled by registered name."""
+    return _respell(config, _LEGACY)
 
 
 def legacy_config(config: Any) -> Any:
     """``config`` with every ``"type"`` spelled as before the names (class names): the form
     fingerprints of files written then were taken over."""
-    back = {v: k for k, v in _LEGACY.items()}
-    if isinstance(config, dict):
-        out = {k: legacy_config(v) for k, v in config.items()}
-        if isinstance(out.get("type"), str):
-            out["type"] = back.get(out["type"], out["type"])
-        return out
-    if isinstance(config, list):
-        return [legacy_config(v) for v in config]
-    return config
+    return _respell(config, {v: k for k, v in _LEGACY.items()})
 
 
 def quantizer_from_config(config: dict[str, Any]):

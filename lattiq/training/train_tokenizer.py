@@ -126,14 +126,6 @@ RESUME_MUTABLE = {"data.workers", "device", "log_every", "image_every", "ckpt_ev
                   "collapse_perplexity", "collapse_after"}  # fmt: skip
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The script's entry (``python -m lattiq.training.train_tokenizer``, ``torchrun -m ...``):
-    the options of ``lattiq train-tokenizer``, then :func:`run`."""
-    from lattiq.commands.tokenizer import train_options  # the command line, above the library
-
-    return run(train_options(argv))
-
-
 def run(opts: RunOptions) -> int:
     """Train (or, with ``opts.print_config``, print the resolved config); returns 0."""
     with contextlib.ExitStack() as cleanup:  # releases the run directory's lock, come what may
@@ -444,6 +436,13 @@ def _param_groups(modules, weight_decay: float) -> list[dict]:
         {"params": decay, "weight_decay": weight_decay},
         {"params": no_decay, "weight_decay": 0.0},
     ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The script's entry (also under ``torchrun``): parse ``argv``, then :func:`run`."""
+    from lattiq.commands.tokenizer import train_options  # the command line sits above the library
+
+    return run(train_options(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

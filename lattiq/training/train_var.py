@@ -124,14 +124,6 @@ class VARRunOptions(RunOptions):
     match_tokenizer: bool = False
 
 
-def main(argv: list[str] | None = None) -> int:
-    """The script's entry (``python -m lattiq.training.train_var``, ``torchrun -m ...``): the
-    options of ``lattiq train-var``, then :func:`run`."""
-    from lattiq.commands.var import train_options  # the command line, above the library
-
-    return run(train_options(argv))
-
-
 def run(opts: VARRunOptions) -> int:
     """Train (or, with ``opts.print_config``, print the resolved config); returns 0."""
     with contextlib.ExitStack() as cleanup:  # releases the run directory's lock, come what may
@@ -337,6 +329,13 @@ def _check_train_config(cfg: TrainVARConfig) -> None:
                          f"{cfg.data.tokenizer_weights!r}")
     if len(cfg.optim.betas) != 2:
         raise ValueError(f"optim.betas must be two numbers, got {cfg.optim.betas}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The script's entry (also under ``torchrun``): parse ``argv``, then :func:`run`."""
+    from lattiq.commands.var import train_options  # the command line sits above the library
+
+    return run(train_options(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover
