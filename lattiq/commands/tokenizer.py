@@ -116,7 +116,7 @@ def train_options(argv: list[str] | None = None):
 
 
 def _eval_options(args: argparse.Namespace):
-    from lattiq.evaluation.eval_tokenizer import EvalTokenizerOptions
+    from lattiq.evaluation.options import EvalTokenizerOptions
 
     return EvalTokenizerOptions(
         checkpoint=args.checkpoint, weights=args.weights, data=args.data, split=args.split,
@@ -127,7 +127,7 @@ def _eval_options(args: argparse.Namespace):
 
 
 def eval_options(argv: list[str] | None = None):
-    """``argv`` parsed into :class:`~lattiq.evaluation.eval_tokenizer.EvalTokenizerOptions`."""
+    """``argv`` parsed into :class:`~lattiq.evaluation.options.EvalTokenizerOptions`."""
     return _eval_options(build_eval_parser().parse_args(argv))
 
 

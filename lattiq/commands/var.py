@@ -205,14 +205,14 @@ def _settings(args: argparse.Namespace):
 
 
 def _train_options(args: argparse.Namespace):
-    from lattiq.training.train_var import VARRunOptions
+    from lattiq.training.options import VARRunOptions
 
     return run_options(args, VARRunOptions, tokenizer=args.tokenizer,
                        match_tokenizer=args.match_tokenizer)
 
 
 def _sample_options(args: argparse.Namespace):
-    from lattiq.evaluation.sample_images import SampleOptions
+    from lattiq.evaluation.options import SampleOptions
 
     classes = None if args.classes is None else _listed(parse_schedule(args.classes, int))
     return SampleOptions(
@@ -224,7 +224,7 @@ def _sample_options(args: argparse.Namespace):
 
 
 def _eval_options(args: argparse.Namespace):
-    from lattiq.evaluation.eval_var import EvalVAROptions
+    from lattiq.evaluation.options import EvalVAROptions
 
     return EvalVAROptions(
         checkpoint=args.checkpoint, weights=args.weights, tokenizer=args.tokenizer,
@@ -242,7 +242,7 @@ def _eval_options(args: argparse.Namespace):
 
 
 def _classifier_options(args: argparse.Namespace):
-    from lattiq.evaluation.fmnist_classifier import ClassifierOptions
+    from lattiq.evaluation.options import ClassifierOptions
 
     return ClassifierOptions(
         out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -254,22 +254,22 @@ def _classifier_options(args: argparse.Namespace):
 
 def train_options(argv: list[str] | None = None):
     """``argv`` (default ``sys.argv[1:]``) parsed into
-    :class:`~lattiq.training.train_var.VARRunOptions`."""
+    :class:`~lattiq.training.options.VARRunOptions`."""
     return _train_options(build_train_parser().parse_args(argv))
 
 
 def sample_options(argv: list[str] | None = None):
-    """``argv`` parsed into :class:`~lattiq.evaluation.sample_images.SampleOptions`."""
+    """``argv`` parsed into :class:`~lattiq.evaluation.options.SampleOptions`."""
     return _sample_options(build_sample_parser().parse_args(argv))
 
 
 def eval_options(argv: list[str] | None = None):
-    """``argv`` parsed into :class:`~lattiq.evaluation.eval_var.EvalVAROptions`."""
+    """``argv`` parsed into :class:`~lattiq.evaluation.options.EvalVAROptions`."""
     return _eval_options(build_eval_parser().parse_args(argv))
 
 
 def classifier_options(argv: list[str] | None = None):
-    """``argv`` parsed into :class:`~lattiq.evaluation.fmnist_classifier.ClassifierOptions`."""
+    """``argv`` parsed into :class:`~lattiq.evaluation.options.ClassifierOptions`."""
     return _classifier_options(build_classifier_parser().parse_args(argv))
 
 

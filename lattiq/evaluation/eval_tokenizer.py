@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -30,8 +29,9 @@ from .figures import save_reconstruction_grid
 from .health import HealthStats
 from .inception import load_fid_inception
 from .metrics import FeatureStats, frechet_distance, ms_ssim, psnr, ssim
+from .options import EvalTokenizerOptions
 
-__all__ = ["EvalTokenizerOptions", "evaluate_tokenizer", "main", "run"]
+__all__ = ["evaluate_tokenizer", "main", "run"]
 
 
 @torch.no_grad()
@@ -124,33 +124,6 @@ def evaluate_tokenizer(
             f"code {report['code']}, {report['images']} images: PSNR {report['psnr']:.2f} dB"
             + (f", {m}" if m else "") + f", {report['used_codes']} codes used"))
     return report
-
-
-@dataclass
-class EvalTokenizerOptions:
-    """What ``lattiq eval-tokenizer`` evaluates, and how.
-
-    ``checkpoint``: a run or checkpoint directory; ``weights``: ``"ema"`` or ``"model"``;
-    ``data`` / ``split``: the dataset (default: the one it was trained on) and split;
-    ``limit``: the first N images only; ``lpips_vgg`` + ``lpips_heads``: LPIPS weights (LPIPS
-    is skipped without them); ``inception``: FID Inception weights (rFID is skipped without
-    them); ``out``: where ``report.json`` and ``grid.png`` go (default ``<run>/eval``);
-    ``json``: print the report as JSON instead of a summary; ``progress``: a bar on stderr.
-    """
-
-    checkpoint: str
-    weights: str = "ema"
-    data: str | None = None
-    split: str = "test"
-    limit: int | None = None
-    batch_size: int = 64
-    lpips_vgg: str | None = None
-    lpips_heads: str | None = None
-    inception: str | None = None
-    out: str | None = None
-    device: str = "auto"
-    json: bool = False
-    progress: bool = True
 
 
 def run(opts: EvalTokenizerOptions) -> int:

@@ -1,4 +1,5 @@
-"""Evaluate a generator: ``lattiq eval-var`` (or ``main(argv)``; options :class:`EvalVAROptions`).
+"""Evaluate a generator: ``lattiq eval-var`` (or ``main(argv)``; options
+:class:`~lattiq.evaluation.options.EvalVAROptions`).
 
 Shape legend: ``N`` real images, ``M`` generated images, ``F`` feature dimension.
 
@@ -23,7 +24,6 @@ import itertools
 import json
 import math
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,6 @@ from lattiq.data import match_channels
 from lattiq.data.fit import load_images
 from lattiq.models.losses.lpips import read_state_dict
 from lattiq.models.sample import (
-    SampleSettings,
     class_labels,
     generate_images,
     load_generator,
@@ -47,9 +46,9 @@ from .figures import save_sample_grid
 from .fmnist_classifier import check_classifier_quality, load_classifier
 from .inception import load_fid_inception
 from .metrics import FeatureStats, frechet_distance
+from .options import EvalVAROptions
 
 __all__ = [
-    "EvalVAROptions",
     "class_fidelity",
     "inception_score",
     "knn_radii",
@@ -159,46 +158,6 @@ def _reference_images(dataset: str, fit: str, root: str | None, size: int, chann
     x = torch.stack([ds[i]["image"] for i in range(n)])
     y = torch.tensor([ds[i]["label"] for i in range(n)], dtype=torch.long)
     return x, y
-
-
-@dataclass
-class EvalVAROptions:
-    """What ``lattiq eval-var`` measures, and how.
-
-    ``checkpoint``: a generator run or checkpoint directory; ``weights``: ``"ema"`` or
-    ``"model"``; ``tokenizer``: a tokenizer run directory (default: the one the generator
-    names); ``settings``: the sampling settings; ``sweep_guidance`` / ``sweep_top_k``: values
-    swept instead of ``settings.guidance`` / ``settings.top_k`` (one row per pair);
-    ``protocol``: ``"fmnist"`` (features of the classifier at ``classifier``, made by
-    ``lattiq fmnist-classifier``; one below 80% test accuracy is refused unless
-    ``allow_weak_classifier``) or ``"imagenet"`` (FID / IS with the Inception network at
-    ``inception``); ``data`` / ``data_root`` / ``real_limit``: the reference images (default:
-    the generator's training data, all of its test split); ``per_class``: generated images
-    per class; ``knn``: k of the precision/recall manifolds; ``out``: where ``report.json``,
-    ``report.md`` and grids go; ``json``: print the report as JSON.
-    """
-
-    checkpoint: str
-    weights: str = "ema"
-    tokenizer: str | None = None
-    settings: SampleSettings = field(default_factory=SampleSettings)
-    sweep_guidance: list[float] | None = None
-    sweep_top_k: list[int] | None = None
-    protocol: str = "fmnist"
-    classifier: str | None = None
-    allow_weak_classifier: bool = False
-    inception: str | None = None
-    data: str | None = None
-    data_root: str | None = None
-    real_limit: int | None = None
-    per_class: int = 100
-    knn: int = 3
-    seed: int = 0
-    batch_size: int = 64
-    device: str = "auto"
-    out: str | None = None
-    json: bool = False
-    progress: bool = True
 
 
 def run(opts: EvalVAROptions) -> int:

@@ -17,7 +17,6 @@ import json
 import math
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -31,9 +30,10 @@ from lattiq.progress import progress as progress_bar
 from lattiq.runtime.directory import check_output_file
 from lattiq.runtime.distributed import setup_distributed
 
+from .options import ClassifierOptions
+
 __all__ = [
     "ARCH",
-    "ClassifierOptions",
     "MIN_ACCURACY",
     "FMNISTClassifier",
     "check_classifier_quality",
@@ -246,26 +246,6 @@ def check_classifier_quality(meta: dict, path: str | os.PathLike,
     if allow_weak:
         return weak
     raise ValueError(f"{weak}; {retrain}, or pass --allow-weak-classifier to measure anyway")
-
-
-@dataclass
-class ClassifierOptions:
-    """``lattiq fmnist-classifier``: where the weights go and the recipe
-    (:func:`train_classifier`'s arguments); ``json`` prints the recipe and accuracy as JSON."""
-
-    out: str
-    epochs: int = 4
-    batch_size: int = 128
-    lr: float = 2e-3
-    image_size: int = 32
-    fit: str = "pad"
-    root: str | None = None
-    limit: int | None = None
-    seed: int = 0
-    device: str = "auto"
-    overwrite: bool = False
-    json: bool = False
-    progress: bool = True
 
 
 def run(opts: ClassifierOptions) -> int:

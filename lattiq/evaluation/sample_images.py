@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from lattiq.models.sample import (
-    SampleSettings,
     class_labels,
     generate_images,
     load_generator,
@@ -28,34 +25,9 @@ from lattiq.runtime.directory import check_writable_dir
 from lattiq.runtime.distributed import setup_distributed
 
 from .figures import save_sample_grid
+from .options import SampleOptions
 
-__all__ = ["SampleOptions", "main", "run"]
-
-
-@dataclass
-class SampleOptions:
-    """What ``lattiq sample`` draws, and where it writes it.
-
-    ``checkpoint``: a generator run or checkpoint directory; ``weights``: ``"ema"`` or
-    ``"model"``; ``tokenizer``: a tokenizer run directory (default: the one the generator
-    names); ``settings``: guidance, top-k, top-p and temperature; ``classes``: the classes
-    drawn (default: all), ``per_class`` images each; ``nrow``: images per grid row (default
-    ``per_class``); ``json``: print a JSON summary; ``progress``: a bar on stderr.
-    """
-
-    checkpoint: str
-    out: str = "samples"
-    weights: str = "ema"
-    tokenizer: str | None = None
-    settings: SampleSettings = field(default_factory=SampleSettings)
-    classes: Sequence[int] | None = None
-    per_class: int = 8
-    nrow: int | None = None
-    seed: int = 0
-    batch_size: int = 64
-    device: str = "auto"
-    json: bool = False
-    progress: bool = True
+__all__ = ["main", "run"]
 
 
 def run(opts: SampleOptions) -> int:

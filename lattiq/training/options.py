@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["RunOptions"]
+__all__ = ["RunOptions", "VARRunOptions"]
 
 
 @dataclass
@@ -45,3 +45,17 @@ class RunOptions:
     stop_at: int | None = None
     print_config: bool = False
     progress: bool = True
+
+
+@dataclass
+class VARRunOptions(RunOptions):
+    """:class:`~lattiq.training.options.RunOptions` and the tokenizer to train on.
+
+    ``tokenizer`` (a multi-scale tokenizer run directory) replaces ``data.tokenizer``; with
+    ``match_tokenizer`` the generator takes ``model.code``, ``code_dim``, ``codebook_size``
+    and ``scales`` from the tokenizer (otherwise a tokenizer that differs from the config is
+    refused).
+    """
+
+    tokenizer: str | None = None
+    match_tokenizer: bool = False

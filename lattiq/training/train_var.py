@@ -42,13 +42,13 @@ from lattiq.runtime.resume import resume_check, run_config
 from lattiq.runtime.rng import seed_everything, set_rng_state
 from lattiq.training.ema import EMA
 from lattiq.training.logs import JSONLLogger, Progress, count_parameters
-from lattiq.training.options import RunOptions
+from lattiq.training.options import VARRunOptions
 from lattiq.training.schedules import SCHEDULES, lr_multiplier
 
 from .optim import OptimConfig, build_optimizer
 from .token_cache import ensure_token_cache
 
-__all__ = ["TrainVARConfig", "VARDataConfig", "VARRunOptions", "main", "run"]
+__all__ = ["TrainVARConfig", "VARDataConfig", "main", "run"]
 
 
 @dataclass
@@ -108,20 +108,6 @@ class _LossModule(nn.Module):
 
     def forward(self, labels, inputs, targets):
         return self.model.loss(labels, inputs, targets)
-
-
-@dataclass
-class VARRunOptions(RunOptions):
-    """:class:`~lattiq.training.options.RunOptions` and the tokenizer to train on.
-
-    ``tokenizer`` (a multi-scale tokenizer run directory) replaces ``data.tokenizer``; with
-    ``match_tokenizer`` the generator takes ``model.code``, ``code_dim``, ``codebook_size``
-    and ``scales`` from the tokenizer (otherwise a tokenizer that differs from the config is
-    refused).
-    """
-
-    tokenizer: str | None = None
-    match_tokenizer: bool = False
 
 
 def run(opts: VARRunOptions) -> int:
