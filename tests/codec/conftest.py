@@ -3,17 +3,11 @@ images (synthetic and bundled photos), and a fake Fashion-MNIST."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parent / "models"))
-import var_fixtures as vf  # noqa: E402
-
-sys.path.remove(str(HERE.parent / "models"))
+import var_fixtures as vf
 
 TINY_TOKENIZER = [
     "--set", "model.image_size=16", "--set", "model.patch_size=4", "--set", "model.width=32",

@@ -4,18 +4,11 @@ training curves in the run directory."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+import var_fixtures as vf
 
 pytest.importorskip("torch")
 
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-import var_fixtures as vf  # noqa: E402
-
-sys.path.remove(str(HERE))
 
 
 @pytest.fixture(autouse=True)

@@ -4,20 +4,14 @@ process, the token cache, and refusal of a mismatched tokenizer."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import torch
+import var_fixtures as vf
 from safetensors.torch import load_file
 
 from lattiq.runtime.checkpoints import load_checkpoint
-
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-import var_fixtures as vf  # noqa: E402
-
-sys.path.remove(str(HERE))
 
 
 @pytest.fixture(scope="module")

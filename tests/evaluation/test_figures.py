@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from lattiq.evaluation import figures as F
 
@@ -108,3 +109,17 @@ def test_training_curves_panels_and_file(tmp_path):
     assert [ln.get_label() for ln in loss_ax.get_lines()] == ["loss", "l1"]  # aux is all 0
     out = F.write_training_curves(log)
     assert out == log.with_name("training_curves.png") and Image.open(out).width >= 600
+
+
+def test_image_grid(tmp_path):
+    x = torch.linspace(-1, 1, 5 * 3 * 4 * 6).reshape(5, 3, 4, 6)
+    F.save_image_grid(tmp_path / "g.png", x, nrow=2, padding=1)
+    img = np.asarray(Image.open(tmp_path / "g.png"))
+    assert img.shape == (3 * 5 + 1, 2 * 7 + 1, 3)
+    np.testing.assert_allclose(
+        img[1:5, 1:7].transpose(2, 0, 1) / 255.0, ((x[0] + 1) / 2).numpy(), atol=1 / 255
+    )
+    F.save_image_grid(tmp_path / "g1.png", x[:, :1], nrow=4)
+    assert np.asarray(Image.open(tmp_path / "g1.png")).ndim == 2
+    with pytest.raises(ValueError, match="C in"):
+        F.save_image_grid(tmp_path / "bad.png", torch.zeros(1, 2, 4, 4))

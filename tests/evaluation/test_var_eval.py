@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+import var_fixtures as vf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lattiq.evaluation.eval_var import class_fidelity, inception_score, knn_radii, precision_recall
-
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-import var_fixtures as vf  # noqa: E402
-
-sys.path.remove(str(HERE))
 
 
 def _pr_brute(real, fake, k):

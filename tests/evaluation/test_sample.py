@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE))
-import var_fixtures as vf  # noqa: E402
-
-sys.path.remove(str(HERE))
+import var_fixtures as vf
 
 
 @pytest.fixture(scope="module")
