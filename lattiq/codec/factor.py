@@ -26,6 +26,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+
+from lattiq.lattices.leech import LEECH_SHELL1_SIZE, SHAPE_OFFSETS, leech_shell1
 
 __all__ = ["Factorisation", "factorisation_for", "from_params"]
 
@@ -65,8 +68,6 @@ class Factorisation:
 
 
 def leech_factorisation() -> Factorisation:
-    from lattiq.lattices.leech import SHAPE_OFFSETS
-
     oa, ob, oc, end = SHAPE_OFFSETS
     return Factorisation("leech", end, ((oa, 276, 4), (ob, 759, 128), (oc, 4096, 24)))
 
@@ -101,10 +102,6 @@ def from_params(params: dict) -> Factorisation:
 
 def _is_leech_ordered(quantizer) -> bool:
     """Whether ``quantizer``'s codewords are the Leech shell in the contract's order."""
-    import torch
-
-    from lattiq.lattices.leech import LEECH_SHELL1_SIZE, leech_shell1
-
     if int(quantizer.codebook_size) != LEECH_SHELL1_SIZE or int(quantizer.dim) != 24:
         return False
     rng = np.random.default_rng(0)

@@ -14,6 +14,7 @@ import torch
 
 from ._codebook import CodeSpec, resolve_code
 from .base import Quantizer, QuantizerOutput
+from .registry import register_quantizer
 from .search import (
     DEFAULT_MEMORY_BUDGET,
     LeechSearch,
@@ -181,6 +182,7 @@ def _inv_norm(zf: torch.Tensor) -> torch.Tensor:
     return inv
 
 
+@register_quantizer("spherical", legacy="SphericalQuantizer")
 class SphericalQuantizer(Quantizer):
     """Quantize to the nearest codeword of a fixed spherical code, with a straight-through
     gradient.
@@ -481,7 +483,7 @@ class SphericalQuantizer(Quantizer):
     def config(self) -> dict:
         """JSON-able description; :meth:`from_config` rebuilds the layer from it."""
         return {
-            "type": "SphericalQuantizer",
+            "type": self.kind,
             "code": self.code_name,
             "code_sha256": self.code_sha256,
             "dim": self.dim,

@@ -75,9 +75,9 @@ def test_leech_float32_agrees_with_float64(backend, leech_inputs):
     assert (idx != idx_ref[:400]).sum() <= 1
 
 
-def test_leech_integer_inputs_with_ties(leech_points):
+def test_leech_integer_inputs_with_ties(leech_points, rng_seed):
     """Small integer inputs have many exact ties; scores are exact, so compare them."""
-    rng = np.random.default_rng()
+    rng = np.random.default_rng(rng_seed)
     x = torch.as_tensor(rng.integers(-2, 3, (300, 24))).double()
     x[0] = 0
     _, val = _leech_brute(x, leech_points)
@@ -88,11 +88,11 @@ def test_leech_integer_inputs_with_ties(leech_points):
         assert idx[0] == 0  # zero row convention
 
 
-def test_leech_every_codeword_is_its_own_nearest(leech_points):
+def test_leech_every_codeword_is_its_own_nearest(leech_points, rng_seed):
     """Exhaustive for the numba kernel, a random sample for the torch search."""
     idx = leech_nearest_numba(leech_points.numpy())
     assert np.array_equal(idx, np.arange(196560))
-    sample = torch.as_tensor(np.random.default_rng().choice(196560, 3000, replace=False))
+    sample = torch.as_tensor(np.random.default_rng(rng_seed).choice(196560, 3000, replace=False))
     assert torch.equal(LeechSearch()(leech_points[sample].float()), sample)
 
 
@@ -139,8 +139,8 @@ def test_leech_numba_validation():
 # --------------------------------------------------------------------------- tiled
 @pytest.mark.parametrize("budget", [2**16, 2**20, 64 * 2**20])
 @pytest.mark.parametrize("cache_tile", [None, 100, 2**14, 2**30])
-def test_tiled_matches_argmax(budget, cache_tile):
-    g = torch.Generator().manual_seed(int(np.random.default_rng().integers(2**31)))
+def test_tiled_matches_argmax(budget, cache_tile, rng_seed):
+    g = torch.Generator().manual_seed(int(np.random.default_rng(rng_seed).integers(2**31)))
     cb = torch.randn(3000, 16, generator=g, dtype=torch.float64)
     cb = torch.nn.functional.normalize(cb, dim=1)
     x = torch.randn(300, 16, generator=g, dtype=torch.float64)
@@ -159,13 +159,13 @@ def test_tiled_first_index_on_ties_and_conventions():
 
 
 @pytest.mark.parametrize("cache_tile", [8, 64, 512, None])
-def test_tiled_first_index_on_ties_across_tiles(cache_tile):
+def test_tiled_first_index_on_ties_across_tiles(cache_tile, rng_seed):
     """Copies of one codeword in different codebook tiles: the first copy wins.
 
     Sign vectors and integer queries make every score an exact integer, so equal scores
     are equal whatever the tiling does to the order of the sums.
     """
-    rng = np.random.default_rng()
+    rng = np.random.default_rng(rng_seed)
     base = torch.as_tensor(rng.choice([-1.0, 1.0], size=(40, 8)))
     base = torch.unique(base, dim=0)
     m = base.shape[0]
@@ -178,13 +178,14 @@ def test_tiled_first_index_on_ties_across_tiles(cache_tile):
 
 # --------------------------------------------------------------------------- roots
 @pytest.mark.parametrize("kind,roots", [("e8", e8_roots_int()), ("d4", d4_roots_int())])
-def test_root_search_matches_brute(kind, roots):
+def test_root_search_matches_brute(kind, roots, rng_seed):
     assert len(roots) == (240 if kind == "e8" else 24)
     scale = 1 / math.sqrt((roots[0] ** 2).sum())
-    code = FakeCode(kind, roots, scale, perm_seed=int(np.random.default_rng().integers(1000)))
+    perm_seed = int(np.random.default_rng(rng_seed).integers(1000))
+    code = FakeCode(kind, roots, scale, perm_seed=perm_seed)
     P = torch.as_tensor(code.points)
     s = RootSearch(kind, code.int_points, code.int_scale)
-    rng = np.random.default_rng()
+    rng = np.random.default_rng(rng_seed)
     x = torch.as_tensor(rng.standard_normal((3000, code.dim)))
     idx = s(x)
     ref = (x @ P.T).argmax(1)
@@ -214,13 +215,13 @@ def _registry_code(name):
 
 
 @pytest.mark.parametrize("name", ["leech-4600", "leech-891"])
-def test_leech_subset_search_matches_brute(name):
+def test_leech_subset_search_matches_brute(name, rng_seed):
     from lattiq.quantizers.search import LeechSubsetSearch
 
     C = _registry_code(name)
     P = torch.as_tensor(np.array(C.points))
     s = LeechSubsetSearch(C)
-    rng = np.random.default_rng()
+    rng = np.random.default_rng(rng_seed)
     near = P[torch.as_tensor(rng.integers(0, C.size, 300))]
     x = torch.cat([torch.as_tensor(rng.standard_normal((1500, C.dim))),
                    near + 1e-3 * torch.as_tensor(rng.standard_normal((300, C.dim)))])

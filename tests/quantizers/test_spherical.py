@@ -215,7 +215,7 @@ def _registry_names():
 
 
 @pytest.mark.parametrize("name", _registry_names())
-def test_every_registry_code(name):
+def test_every_registry_code(name, rng_seed):
     """Each registered code: exact against a float64 brute force, on the CPU kernel and on
     the torch search; round trips; the hash is the registry's."""
     from lattiq.spherecodes import get_code
@@ -232,7 +232,8 @@ def test_every_registry_code(name):
         got = (torch.nn.functional.normalize(z, dim=-1) * P[out.indices]).sum(1)
         torch.testing.assert_close(got, best, rtol=0, atol=1e-12, msg=f"{name} {backend}")
         torch.testing.assert_close(out.codes, P[out.indices].to(out.codes.dtype))
-    k = torch.as_tensor(np.random.default_rng().choice(C.size, min(C.size, 500), replace=False))
+    rng = np.random.default_rng(rng_seed)
+    k = torch.as_tensor(rng.choice(C.size, min(C.size, 500), replace=False))
     assert torch.equal(q.codes_to_indices(q.indices_to_codes(k)), k)
     assert torch.equal(SphericalQuantizer(name, search_backend="torch").codes_to_indices(
         q.indices_to_codes(k)), k)
