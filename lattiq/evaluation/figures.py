@@ -268,12 +268,16 @@ def save_sample_grid(
 # ------------------------------------------------------------------------ training curves
 
 #: Panels of the training-curve figure: (title, log keys drawn in it); a panel whose keys
-#: are all absent from the log is left out.
+#: are all absent from the log is left out. ``health_*`` keys are the tokenizer's held-out
+#: codebook health (``lattiq.evaluation.health``), drawn beside the training-window values.
 CURVE_PANELS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("loss", ("loss", "l1", "ce", "lpips", "vf", "g_loss", "d_loss", "aux")),
-    ("PSNR (dB)", ("psnr",)),
-    ("codebook perplexity", ("perplexity",)),
-    ("used codes", ("used_codes",)),
+    ("PSNR (dB)", ("psnr", "health_psnr", "health_psnr_shuffled")),
+    ("codebook perplexity", ("perplexity", "health_perplexity")),
+    ("used codes", ("used_codes", "health_used_codes")),
+    ("position share of latent variance", ("health_pos_variance_fraction",)),
+    ("code : position norm at decoder input", ("health_code_pos_ratio",)),
+    ("input content : position norm", ("input_content_position_ratio",)),
 )
 
 

@@ -109,6 +109,19 @@ def test_training_curves_panels_and_file(tmp_path):
     assert [ln.get_label() for ln in loss_ax.get_lines()] == ["loss", "l1"]  # aux is all 0
     out = F.write_training_curves(log)
     assert out == log.with_name("training_curves.png") and Image.open(out).width >= 600
+    # the held-out health keys of a tokenizer run join their panels or get their own
+    with log.open("a") as fh:
+        fh.write(json.dumps({"step": 200, "loss": 0.01, "perplexity": 2000.0, "used_codes": 150,
+                             "health_perplexity": 300.0, "health_used_codes": 900,
+                             "health_pos_variance_fraction": 0.2, "health_code_pos_ratio": 1.7,
+                             "health_shuffle_drop_db": 12.0}) + "\n")  # fmt: skip
+    fig = F.plot_training_curves(log)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["loss", "codebook perplexity", "used codes",
+                      "position share of latent variance",
+                      "code : position norm at decoder input"]  # fmt: skip
+    assert [ln.get_label() for ln in fig.axes[1].get_lines()] == ["perplexity",
+                                                                  "health_perplexity"]
 
 
 def test_image_grid(tmp_path):
