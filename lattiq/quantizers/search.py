@@ -27,6 +27,8 @@ import numpy as np
 import torch
 from torch import nn
 
+import lattiq.lattices.leech_layout as layout
+
 __all__ = [
     "CPU_CACHE_TILE",
     "DEFAULT_MEMORY_BUDGET",
@@ -170,38 +172,26 @@ class LeechSearch(nn.Module):
     """
 
     #: approximate bytes of temporaries per token and per byte of the input dtype
-    _WORDS_PER_TOKEN = 4096 * 4 + 759 * 6 + 3 * 256 * 2 + 3 * 16 * 4 * 2
+    _WORDS_PER_TOKEN = (layout.N_CODEWORDS * 4 + layout.N_OCTADS * 6 + 3 * 256 * 2
+                        + 3 * 16 * 4 * 2)
 
     def __init__(self, memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET):
         super().__init__()
-        from lattiq.lattices.golay import golay_code
-        from lattiq.lattices.leech import pair_rank_table
-
-        G = golay_code()
+        lay = layout.leech_layout()
         self.memory_budget_bytes = int(memory_budget_bytes)
-        cw = G.codewords.astype(np.int64)  # (4096, 24)
-        octads = G.octads.astype(np.int64)  # (759, 8)
-        oct_ind = np.zeros((24, 759), np.float32)
-        oct_ind[octads.T, np.arange(759)[None, :]] = 1.0
-        pw8 = 1 << np.arange(8, dtype=np.int64)
-        cw_bytes = np.stack([cw[:, 8 * b : 8 * b + 8] @ pw8 for b in range(3)], axis=1)
-        oct_mask = np.zeros((759, 24), np.int64)
-        oct_mask[np.arange(759)[:, None], octads] = 1
-        oct_bytes = np.stack([oct_mask[:, 8 * b : 8 * b + 8] @ pw8 for b in range(3)], axis=1)
-        nib = ((np.arange(16)[:, None] >> np.arange(4)) & 1).astype(bool)  # (16, 4)
         p = np.arange(256)
         reg = lambda name, a: self.register_buffer(name, torch.as_tensor(a), persistent=False)
-        reg("pair_rank", pair_rank_table().copy())
-        reg("oct_ind", oct_ind)
-        reg("oct_pos", octads)
-        reg("oct_bytes", oct_bytes)
-        reg("sgn", (1 - 2 * cw.T).astype(np.float32))  # (24, 4096)
-        reg("cw_bits", cw.astype(bool))  # (4096, 24)
-        reg("cw_bytes", cw_bytes)  # (4096, 3)
-        reg("nib", nib)
+        reg("pair_rank", lay.pair_rank.copy())
+        reg("oct_ind", lay.octad_mask.T.astype(np.float32))  # (24, 759)
+        reg("oct_pos", lay.octads.copy())  # (759, 8)
+        reg("oct_bytes", lay.octad_bytes.astype(np.int64))  # (759, 3)
+        reg("sgn", lay.codeword_signs.T.astype(np.float32))  # (24, 4096)
+        reg("cw_bits", lay.codewords.astype(bool))  # (4096, 24)
+        reg("cw_bytes", lay.codeword_bytes.astype(np.int64))  # (4096, 3)
+        reg("nib", ((np.arange(16)[:, None] >> np.arange(4)) & 1).astype(bool))  # (16, 4)
         reg("lo", p & 15)
         reg("hi", p >> 4)
-        reg("pow7", 1 << np.arange(7, dtype=np.int64))
+        reg("rank_w", lay.sign_rank_weights.copy())  # (8,)
 
     def _nibble_max_signed(self, xb: torch.Tensor) -> torch.Tensor:
         """``(c, 3, 8) -> (c, 3, 256)``: ``max_{i} (bit_i(p) ? x_i : -x_i)`` per byte."""
@@ -229,7 +219,7 @@ class LeechSearch(nn.Module):
         sA = 4 * v2.sum(1)
         i = torch.minimum(i2[:, 0], i2[:, 1])
         j = torch.maximum(i2[:, 0], i2[:, 1])
-        idxA = 4 * self.pair_rank[i, j] + 2 * neg[rows, i].long() + neg[rows, j].long()
+        idxA = layout.index_a(self.pair_rank[i, j], neg[rows, i].long(), neg[rows, j].long())
         # shape B: ±2 on an octad, an even number of minus signs
         oct_ind = self.oct_ind.to(dt)
         osum = a @ oct_ind  # (c, 759)
@@ -245,7 +235,7 @@ class LeechSearch(nn.Module):
         jm = a.gather(1, pos).argmin(dim=1)
         flip = (torch.arange(8, device=x.device) == jm[:, None]) & (odd[rows, o] > 0.5)[:, None]
         negp = negp ^ flip
-        idxB = 1104 + 128 * o + (negp[:, :7].long() * self.pow7).sum(1)
+        idxB = layout.index_b(o, (negp.long() * self.rank_w).sum(1))
         # shape C: sign pattern of a Golay codeword, ∓3 at the best special position
         S = x @ self.sgn.to(dt)  # (c, 4096)
         M = self._nibble_max_signed(x.reshape(c, 3, 8))  # (c, 3, 256)
@@ -253,7 +243,7 @@ class LeechSearch(nn.Module):
         mt = torch.maximum(torch.maximum(M[:, 0, cb[:, 0]], M[:, 1, cb[:, 1]]), M[:, 2, cb[:, 2]])
         sC, k = (S + 4 * mt).max(dim=1)
         t = torch.where(self.cw_bits[k], x, -x).argmax(dim=1)
-        idxC = 98256 + 24 * k + t
+        idxC = layout.index_c(k, t)
         w = torch.stack([sA, sB, sC], dim=1).argmax(dim=1)
         return torch.where(w == 0, idxA, torch.where(w == 1, idxB, idxC))
 
@@ -474,24 +464,22 @@ class LeechSubsetSearch(nn.Module):
 
     def __init__(self, code):
         super().__init__()
-        from lattiq.lattices.golay import golay_code
         from lattiq.lattices.leech import leech_shell1
 
         sub = code._subset
-        shell = leech_shell1()
-        G = golay_code()
+        lay = layout.leech_layout()
         d = code.dim
         lift = np.asarray(code._lift(np.eye(d)), dtype=np.float64)  # (d, 24)
-        explicit = np.concatenate([sub.a_pairs[:, 4], 98256 + 24 * sub.c_words + sub.c_special])
+        explicit = np.concatenate([sub.a_pairs[:, 4], layout.index_c(sub.c_words, sub.c_special)])
         reg = lambda name, a: self.register_buffer(name, torch.as_tensor(a), persistent=False)
         reg("lift", lift.astype(np.float32))
-        reg("vecs", shell[explicit].astype(np.float32).T.copy())  # (24, nA + nC)
+        reg("vecs", leech_shell1()[explicit].astype(np.float32).T.copy())  # (24, nA + nC)
         reg("vec_leech", explicit.astype(np.int64))
-        reg("oct_pos", G.octads[sub.b_octads].astype(np.int64))  # (nB, 8)
+        reg("oct_pos", lay.octads[sub.b_octads])  # (nB, 8)
         reg("oct_id", sub.b_octads.astype(np.int64))
         reg("fixed", sub.b_fixed.copy())  # (nB, 8) bool
         reg("leech_index", sub.leech_index.astype(np.int64))
-        reg("pow7", 1 << np.arange(7, dtype=np.int64))
+        reg("rank_w", lay.sign_rank_weights.copy())  # (8,)
         self.has_b = sub.b_octads.size > 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (n, d) -> (n,)
@@ -516,7 +504,7 @@ class LeechSubsetSearch(nn.Module):
             jm = torch.where(fo, ab[rows, o], inf).argmin(dim=1)
             flip = (torch.arange(8, device=y.device) == jm[:, None]) & (odd[rows, o] == 1)[:, None]
             neg = neg ^ flip
-            leechB = 1104 + 128 * self.oct_id[o] + (neg[:, :7].long() * self.pow7).sum(1)
+            leechB = layout.index_b(self.oct_id[o], (neg.long() * self.rank_w).sum(1))
             leech = torch.where(sB > sE, leechB, leech)
         idx = torch.searchsorted(self.leech_index, leech)
         return _finalize(x, idx)

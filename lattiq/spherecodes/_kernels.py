@@ -11,6 +11,8 @@ import math
 import numba
 import numpy as np
 
+from lattiq.lattices.leech_layout import CODEWORD_SIGNS, OCTAD_SIGNS, OFFSET_B, OFFSET_C
+
 #: 1 / golden ratio, the Kronecker step of the spherical Fibonacci points.
 FIB_ALPHA = (math.sqrt(5.0) - 1.0) / 2.0
 
@@ -156,7 +158,7 @@ def leech_subset_kernel(X, out, a_pairs, b_octads, b_fixed, octads, c_words, c_s
                             best_r = cand
                 rk = best_r
             s = 2.0 * (fixed + tot)
-            li = 1104 + 128 * o + rk
+            li = OFFSET_B + OCTAD_SIGNS * o + rk
             if s > best or (s == best and li < best_li):
                 best = s
                 best_li = li
@@ -168,7 +170,7 @@ def leech_subset_kernel(X, out, a_pairs, b_octads, b_fixed, octads, c_words, c_s
                 t = c_special[e]
                 s = P[0, cwb[k, 0]] + P[1, cwb[k, 1]] + P[2, cwb[k, 2]]
                 s -= 4.0 * signs[k, t] * x[t]
-                li = 98256 + 24 * k + t
+                li = OFFSET_C + CODEWORD_SIGNS * k + t
                 if s > best or (s == best and li < best_li):
                     best = s
                     best_li = li
