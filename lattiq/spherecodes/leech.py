@@ -54,6 +54,7 @@ from lattiq.lattices.leech_layout import (
 )
 
 from .code import ExactForm, SphericalCode
+from .structure import LeechShellStructure, LeechSubsetStructure
 
 __all__ = ["LeechCode", "LeechKissingCode", "LeechSubset", "leech_vectors_int"]
 
@@ -104,6 +105,12 @@ class LeechCode(SphericalCode):
     def __init__(self):
         shell = leech_shell1()
         super().__init__("leech", 24, SHELL_SIZE, exact_form=ExactForm(shell, _SCALE, 32, None))
+        self._structure = LeechShellStructure(shell, _SCALE)
+
+    @property
+    def structure(self) -> LeechShellStructure:
+        """``"leech-shell"``: the shell in the order of :mod:`lattiq.lattices.leech_layout`."""
+        return self._structure
 
     def _nearest(self, X):
         from .search import leech_nearest
@@ -237,7 +244,14 @@ class LeechKissingCode(SphericalCode):
             super().__init__("leech-891", 22, idx.size, exact_form=form)
         else:  # pragma: no cover - the registry only asks for these two
             raise ValueError(f"no derived Leech kissing code of size {size}")
-        self._subset = LeechSubset.from_indices(idx)
+        lift = np.ascontiguousarray(self._lift(np.eye(self.dim)))  # (d, 24)
+        lift.setflags(write=False)
+        self._structure = LeechSubsetStructure(LeechSubset.from_indices(idx), lift)
+
+    @property
+    def structure(self) -> LeechSubsetStructure:
+        """``"leech-subset"``: the members' Leech indices by shape, and the lift to ``R^24``."""
+        return self._structure
 
     def _lift(self, X: np.ndarray) -> np.ndarray:
         """(n, d) -> (n, 24) with <u, lift(x)> proportional to <code point, x>."""
@@ -253,7 +267,7 @@ class LeechKissingCode(SphericalCode):
     def _nearest(self, X):
         from .search import leech_subset_nearest
 
-        return leech_subset_nearest(self._lift(X), self._subset)
+        return leech_subset_nearest(self._lift(X), self._structure.subset)
 
     def _known_max_inner_product(self):
         return Fraction(1, 3) if self.size == 4600 else Fraction(1, 4)

@@ -1,10 +1,13 @@
 """The Leech shell layout: every table against an independent construction from the Golay
-code, and the index helpers against the documented vectors."""
+code, the index helpers against the documented vectors, and one owner for the order (no
+other library module spells its numbers or rebuilds its tables)."""
 
 from __future__ import annotations
 
+import ast
 import itertools
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +18,7 @@ from lattiq.lattices.leech import leech_shell1, leech_shell1_index
 
 G = golay_code()
 LAY = L.leech_layout()
+PKG = Path(L.__file__).resolve().parents[1]
 
 
 def _bits_of_bytes(b: np.ndarray) -> np.ndarray:
@@ -139,3 +143,33 @@ def test_index_helpers_give_the_documented_vectors(rng_seed):
         v[t] *= -3
         assert np.array_equal(S[L.index_c(k, t)], v)
         assert leech_shell1_index(v) == L.index_c(k, t)
+
+
+def _library_files():
+    for f in sorted(PKG.rglob("*.py")):
+        yield f, ast.parse(f.read_text(), filename=str(f))
+
+
+#: the layout's numbers; 759 and 4096 are too common elsewhere to be told apart by value
+_LAYOUT_NUMBERS = {1104, 1103, 97152, 98255, 98256, 98304, 196559, 196560}
+
+
+def test_one_owner_of_the_layout():
+    """No library module but the layout writes its offsets and sizes as literals (in code:
+    docstrings may state them; the lattice registry's known invariants include the kissing
+    number 196,560), and none but the layout, the Golay module and the lattice's basis and
+    warm-up rebuild anything from ``golay_code()``."""
+    owners = {"lattices/leech_layout.py", "lattices/golay.py", "lattices/registry.py"}
+    golay_users = owners | {"lattices/leech.py", "warmup.py"}
+    literals, calls = [], []
+    for f, tree in _library_files():
+        rel = f.relative_to(PKG).as_posix()
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Constant) and type(node.value) is int
+                    and node.value in _LAYOUT_NUMBERS and rel not in owners):
+                literals.append(f"{rel}:{node.lineno} {node.value}")
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "golay_code"
+                    and rel not in golay_users):
+                calls.append(f"{rel}:{node.lineno}")
+    assert not literals, literals
+    assert not calls, calls
