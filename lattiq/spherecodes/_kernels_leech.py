@@ -14,8 +14,8 @@ shapes compare directly:
 A *unit* is shape A, one octad (its 128 sign patterns) or one Golay codeword (its 24 special
 positions); its score is the best over its vectors. The answer is the vector of largest
 float64 score, as the previous kernel computed it (same functions, same order of
-operations: :func:`_score_c`, :func:`_score_b`, :func:`_best_a`), ties to the lowest index.
-Everything else decides only which units can hold it.
+operations: :func:`_score_c`, :func:`octad_score`, :func:`_best_a`), ties to the lowest
+index. Everything else decides only which units can hold it.
 
 **Sextet frame.** The 24 positions split into six tetrads (``cols``, the MOG columns). Each
 Golay codeword lies in one of 128 cosets of the 32-word subcode spanned by the sextet: in
@@ -94,7 +94,7 @@ from ._kernels_leech_screen import (
     zero_pairs,
 )
 
-__all__ = ["LANES", "NUNITS", "SLACK", "leech_nearest_kernel"]
+__all__ = ["LANES", "NUNITS", "SLACK", "leech_nearest_kernel", "octad_score"]
 
 #: Scale of the rounded input ``x̃ = rint(2¹⁸ x)`` (``max |x| < 2``).
 _QS = 2.0**18
@@ -139,31 +139,44 @@ def _score_c(xs, o, cwb, k):
 
 
 @numba.njit(cache=True, inline="always")
-def _score_b(xs, b, octads, o):
-    """Exact shape-B score of octad o and the rank r of its sign pattern (ties lowest)."""
+def octad_score(xs, b, octads, o, fixed):
+    """Exact shape-B score of octad ``o`` and the rank ``r`` of its sign pattern (ties to
+    the lowest), for ``x = xs[b : b + 24]``.
+
+    .. math:: 2\\big(\\textstyle\\sum_F x_i + \\sum_{o \\setminus F} |x_i|
+              - 2[\\text{odd}] \\min_{o \\setminus F} |x_i|\\big)
+
+    The positions ``p_q`` with bit ``q`` of ``fixed`` set (``F``) hold ``+2``; the others
+    take the best sign pattern with an even number of minus signs (``fixed = 0``: the whole
+    octad, this kernel's case; the subset search passes its fixed positions).
+    """
+    fx = 0.0
     tot = 0.0
     mn = np.inf
     r = 0
     neg = 0
     for q in range(8):
         v = xs[b + octads[o, q]]
-        a = abs(v)
-        tot += a
-        mn = min(mn, a)
-        if v < 0.0:
-            neg += 1
-            if q < 7:
-                r |= 1 << q
+        if (fixed >> q) & 1:
+            fx += v
+        else:
+            a = abs(v)
+            tot += a
+            mn = min(mn, a)
+            if v < 0.0:
+                neg += 1
+                if q < 7:
+                    r |= 1 << q
     if neg % 2 == 0:
-        return 2.0 * tot, r
-    # flip one coordinate of smallest |x|: the one giving the smallest rank
+        return 2.0 * (fx + tot), r
+    # flip one free coordinate of smallest |x|: the one giving the smallest rank
     best_r = -1
     for q in range(8):
-        if abs(xs[b + octads[o, q]]) == mn:
+        if (fixed >> q) & 1 == 0 and abs(xs[b + octads[o, q]]) == mn:
             cand = r if q == 7 else r ^ (1 << q)
             if best_r < 0 or cand < best_r:
                 best_r = cand
-    return 2.0 * (tot - 2.0 * mn), best_r
+    return 2.0 * (fx + (tot - 2.0 * mn)), best_r
 
 
 @numba.njit(cache=True, inline="always")
@@ -205,7 +218,7 @@ def _special_c(xs, o, cwb, k):
 
 @numba.njit(cache=True, inline="always")
 def _rank_b(xs, b, octads, o):
-    """The sign-pattern rank that :func:`_score_b` picks for octad ``o``."""
+    """The sign-pattern rank that :func:`octad_score` picks for octad ``o``."""
     mn = np.inf
     r = 0
     neg = 0
@@ -421,7 +434,7 @@ def _winner(xs, b, qmax, cn, cq, cu, cwb, octads, pair_rank):
             idx = OFFSET_C + CODEWORD_SIGNS * u + t
         elif u < _UNIT_A:
             o = u - _UNIT_B
-            s, rk = _score_b(xs, b, octads, o)
+            s, rk = octad_score(xs, b, octads, o, 0)
             idx = OFFSET_B + OCTAD_SIGNS * o + rk
         else:
             s, idx = _best_a(xs, b, pair_rank)
