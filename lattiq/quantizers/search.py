@@ -16,6 +16,12 @@ Conventions shared by all searches:
 The searches never hold ``n × K`` scores: the tiled search walks token tiles and codebook
 tiles sized from a memory budget, and the structured searches process token chunks whose
 size follows from the same budget.
+
+A structured search serves the codes of one structure kind
+(:attr:`lattiq.spherecodes.SphericalCode.structure`, :mod:`lattiq.spherecodes.structure`):
+it is a :class:`StructuredSearch` registered with ``@register_search(kind)``, the one table
+:class:`~lattiq.quantizers.SphericalQuantizer` reads (:func:`search_class`). Kinds without
+a search (``"none"``, ``"fibonacci"``) get :func:`tiled_nearest`.
 """
 
 from __future__ import annotations

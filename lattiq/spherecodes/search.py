@@ -111,9 +111,10 @@ def _leech_kernel_tables() -> tuple[np.ndarray, ...]:
     pad = lay.octad_row_ids < 0
     opad = np.where(pad, np.float32(-3e38), np.float32(0.0)).astype(np.float32)
     oct_id = np.where(pad, 0, lay.octad_row_ids)
-    return (lay.sextet_cols, lay.coset_pair, lay.coset_parity, sgn, bsel, lay.coset_words,
-            lay.octad_cosets, lay.octad_row_ref, oflip, opad, oct_id, lay.codeword_bytes,
-            lay.octads, lay.pair_rank)
+    # (the word, row and byte tables as writable copies: the kernel's compiled signature)
+    return (lay.sextet_cols, lay.coset_pair, lay.coset_parity, sgn, bsel,
+            np.array(lay.coset_words), np.array(lay.octad_cosets), np.array(lay.octad_row_ref),
+            oflip, opad, oct_id, np.array(lay.codeword_bytes), lay.octads, lay.pair_rank)
 
 
 @lru_cache(maxsize=1)
