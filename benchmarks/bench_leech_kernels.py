@@ -36,7 +36,7 @@ import numba
 import numpy as np
 
 from lattiq.lattices._leech_kernels import leech_kernel
-from lattiq.lattices.decoders import leech_sextet_tables
+from lattiq.lattices.leech_layout import leech_sextet_tables
 from lattiq.spherecodes import get_code
 from lattiq.spherecodes.search import leech_nearest
 
@@ -56,12 +56,11 @@ def search_counts(x: np.ndarray) -> tuple[float, float]:
     """Per query: rows (cosets, octad cosets, shape A) searched, and candidate units left at
     the end (scored in float64 when more than one), from the kernel's counters."""
     from lattiq.spherecodes._kernels_leech import leech_nearest_kernel
-    from lattiq.spherecodes.search import _leech_coset_tables, _leech_tables
+    from lattiq.spherecodes.search import _leech_kernel_tables
 
-    cwb, _, _, octads, pr = _leech_tables()
     stats = np.zeros((1, 2), np.int64)
     out = np.empty(x.shape[0], np.int64)
-    leech_nearest_kernel(x, out, 1, *_leech_coset_tables(), cwb, octads, pr, stats)
+    leech_nearest_kernel(x, out, 1, *_leech_kernel_tables(), stats)
     return stats[0, 0] / x.shape[0], stats[0, 1] / x.shape[0]
 
 
@@ -100,10 +99,11 @@ def tie_heavy(shell_ref, n: int, repeats: int, rng) -> list[dict]:
 def stage_times(x: np.ndarray, repeats: int) -> dict[str, float]:
     """Seconds of CPU time per query of the shell search's vectorized stages, each run alone
     over the blocks of ``x`` (their cost does not depend on the values)."""
+    from lattiq.lattices.leech_layout import leech_layout
     from lattiq.spherecodes import _kernels_leech_screen as S
-    from lattiq.spherecodes.search import _leech_coset_tables
 
-    cols, cls_pair, _, _, _, _, bco = _leech_coset_tables()[:7]
+    lay = leech_layout()
+    cols, cls_pair, bco = lay.sextet_cols, lay.coset_pair, lay.octad_cosets
     L = S.LANES
     nblk = x.shape[0] // L
     rng = np.random.default_rng(1)

@@ -1,9 +1,10 @@
 """numba kernel for the exact nearest codeword of the Leech spherical code.
 
 Plain arrays in, plain arrays out, no validation: :func:`lattiq.spherecodes.search.leech_nearest`
-checks the input and builds the tables (``_leech_coset_tables``). Scores are integer-frame
-inner products ``<v, x>`` with the shell-1 vectors ``v`` of ``√8 Λ24`` (all of norm 32), so
-the three shapes compare directly:
+checks the input and passes the tables of :mod:`lattiq.lattices.leech_layout`, which also
+owns the index order and the constants read here. Scores are integer-frame inner products
+``<v, x>`` with the shell-1 vectors ``v`` of ``√8 Λ24`` (all of norm 32), so the three
+shapes compare directly:
 
 * A ``(±4², 0²²)``: ``4|x_i| + 4|x_j|`` for the two largest ``|x_i|``;
 * B ``(±2⁸)`` on octad ``o``: ``2 Σ_o |x_i|``, less ``4 min_o |x_i|`` when ``o`` holds an odd
@@ -13,15 +14,16 @@ the three shapes compare directly:
 A *unit* is shape A, one octad (its 128 sign patterns) or one Golay codeword (its 24 special
 positions); its score is the best over its vectors. The answer is the vector of largest
 float64 score, as the previous kernel computed it (same functions, same order of
-operations: :func:`_score_c`, :func:`_score_b`, :func:`_best_a`), ties to the lowest index.
-Everything else decides only which units can hold it.
+operations: :func:`_score_c`, :func:`octad_score`, :func:`_best_a`), ties to the lowest
+index. Everything else decides only which units can hold it.
 
 **Sextet frame.** The 24 positions split into six tetrads (``cols``, the MOG columns). Each
 Golay codeword lies in one of 128 cosets of the 32-word subcode spanned by the sextet: in
 coset ``c`` column ``j`` shows the 4-bit pattern ``2 q_j`` or its complement, and the number
-of complemented columns has parity ``g_c`` (``leech_sextet_tables``). The 759 octads lie in
-110 of the cosets: six of type ``3·1⁵`` in each of the 64 cosets with odd-weight columns,
-eight of type ``2⁴0²`` in each of 45 cosets, and the 15 unions of two tetrads.
+of complemented columns has parity ``g_c`` (:mod:`lattiq.lattices.leech_layout`). The 759
+octads lie in 110 of the cosets: six of type ``3·1⁵`` in each of the 64 cosets with
+odd-weight columns, eight of type ``2⁴0²`` in each of 45 cosets, and the 15 unions of two
+tetrads.
 
 **Integer screening.** Inputs are scaled by a power of two to ``max |x_i| ∈ [1, 2)``
 (exact) and rounded, ``x̃ = rint(2¹⁸ x)``. ``Q(u)``, a unit's score on ``x̃``, is computed
@@ -65,7 +67,18 @@ import math
 import numba
 import numpy as np
 
-from lattiq.lattices.leech import SHAPE_OFFSETS
+from lattiq.lattices.leech_layout import (
+    CODEWORD_SIGNS,
+    COSET_WORDS,
+    N_CODEWORDS,
+    N_COLUMNS,
+    N_COSETS,
+    N_OCTADS,
+    OCTAD_SIGNS,
+    OCTADS_PER_ROW,
+    OFFSET_B,
+    OFFSET_C,
+)
 
 from ._kernels_leech_screen import (
     FM,
@@ -81,21 +94,18 @@ from ._kernels_leech_screen import (
     zero_pairs,
 )
 
-__all__ = ["LANES", "NUNITS", "SLACK", "leech_nearest_kernel"]
+__all__ = ["LANES", "NUNITS", "SLACK", "leech_nearest_kernel", "octad_score"]
 
 #: Scale of the rounded input ``x̃ = rint(2¹⁸ x)`` (``max |x| < 2``).
 _QS = 2.0**18
 #: A float64 winner ``w`` has ``Q(w) ≥ Q(u) − 26`` for every unit ``u``: every unit within
 #: this much of the largest ``Q`` seen stays a candidate.
 SLACK = 32.0
-#: First index of shapes B and C in the shell order.
-_OFF_B = SHAPE_OFFSETS[1]
-_OFF_C = SHAPE_OFFSETS[2]
 #: Candidate codes: Golay codeword ``k`` (shape C), ``_UNIT_B + octad``, ``_UNIT_A``.
-_UNIT_B = 4096
-_UNIT_A = 4096 + 759
+_UNIT_B = N_CODEWORDS
+_UNIT_A = N_CODEWORDS + N_OCTADS
 #: Most candidates an input can have (every unit: all tie at 0 for a zero input).
-NUNITS = 4096 + 759 + 1
+NUNITS = N_CODEWORDS + N_OCTADS + 1
 _F2 = np.float32(2.0)
 _F4 = np.float32(4.0)
 _NEG = np.float32(-3e38)
@@ -129,31 +139,44 @@ def _score_c(xs, o, cwb, k):
 
 
 @numba.njit(cache=True, inline="always")
-def _score_b(xs, b, octads, o):
-    """Exact shape-B score of octad o and the rank r of its sign pattern (ties lowest)."""
+def octad_score(xs, b, octads, o, fixed):
+    """Exact shape-B score of octad ``o`` and the rank ``r`` of its sign pattern (ties to
+    the lowest), for ``x = xs[b : b + 24]``.
+
+    .. math:: 2\\big(\\textstyle\\sum_F x_i + \\sum_{o \\setminus F} |x_i|
+              - 2[\\text{odd}] \\min_{o \\setminus F} |x_i|\\big)
+
+    The positions ``p_q`` with bit ``q`` of ``fixed`` set (``F``) hold ``+2``; the others
+    take the best sign pattern with an even number of minus signs (``fixed = 0``: the whole
+    octad, this kernel's case; the subset search passes its fixed positions).
+    """
+    fx = 0.0
     tot = 0.0
     mn = np.inf
     r = 0
     neg = 0
     for q in range(8):
         v = xs[b + octads[o, q]]
-        a = abs(v)
-        tot += a
-        mn = min(mn, a)
-        if v < 0.0:
-            neg += 1
-            if q < 7:
-                r |= 1 << q
+        if (fixed >> q) & 1:
+            fx += v
+        else:
+            a = abs(v)
+            tot += a
+            mn = min(mn, a)
+            if v < 0.0:
+                neg += 1
+                if q < 7:
+                    r |= 1 << q
     if neg % 2 == 0:
-        return 2.0 * tot, r
-    # flip one coordinate of smallest |x|: the one giving the smallest rank
+        return 2.0 * (fx + tot), r
+    # flip one free coordinate of smallest |x|: the one giving the smallest rank
     best_r = -1
     for q in range(8):
-        if abs(xs[b + octads[o, q]]) == mn:
+        if (fixed >> q) & 1 == 0 and abs(xs[b + octads[o, q]]) == mn:
             cand = r if q == 7 else r ^ (1 << q)
             if best_r < 0 or cand < best_r:
                 best_r = cand
-    return 2.0 * (tot - 2.0 * mn), best_r
+    return 2.0 * (fx + (tot - 2.0 * mn)), best_r
 
 
 @numba.njit(cache=True, inline="always")
@@ -195,7 +218,7 @@ def _special_c(xs, o, cwb, k):
 
 @numba.njit(cache=True, inline="always")
 def _rank_b(xs, b, octads, o):
-    """The sign-pattern rank that :func:`_score_b` picks for octad ``o``."""
+    """The sign-pattern rank that :func:`octad_score` picks for octad ``o``."""
     mn = np.inf
     r = 0
     neg = 0
@@ -271,16 +294,17 @@ def _coset_q(c, l, cls_pair, cls_g, sgn, bsel, Sx, Mn, qb):
     d3 = Mn[o3 + (15 - 4 * cls_pair[c, 3]) * L] - m3
     d4 = Mn[o4 + (15 - 4 * cls_pair[c, 4]) * L] - m4
     d5 = Mn[o5 + (15 - 4 * cls_pair[c, 5]) * L] - m5
-    g = 192 * (cls_g[c] & 1)
-    for k in range(32):
-        ps = (sgn[g + k] * s0 + sgn[g + 32 + k] * s1 + sgn[g + 64 + k] * s2
-              + sgn[g + 96 + k] * s3 + sgn[g + 128 + k] * s4 + sgn[g + 160 + k] * s5)
-        mn = min(m0 + bsel[g + k] * d0, m1 + bsel[g + 32 + k] * d1,
-                 m2 + bsel[g + 64 + k] * d2, m3 + bsel[g + 96 + k] * d3,
-                 m4 + bsel[g + 128 + k] * d4, m5 + bsel[g + 160 + k] * d5)
+    W = COSET_WORDS
+    g = N_COLUMNS * W * (cls_g[c] & 1)
+    for k in range(W):
+        ps = (sgn[g + k] * s0 + sgn[g + W + k] * s1 + sgn[g + 2 * W + k] * s2
+              + sgn[g + 3 * W + k] * s3 + sgn[g + 4 * W + k] * s4 + sgn[g + 5 * W + k] * s5)
+        mn = min(m0 + bsel[g + k] * d0, m1 + bsel[g + W + k] * d1,
+                 m2 + bsel[g + 2 * W + k] * d2, m3 + bsel[g + 3 * W + k] * d3,
+                 m4 + bsel[g + 4 * W + k] * d4, m5 + bsel[g + 5 * W + k] * d5)
         qb[k] = ps - _F4 * mn
     qm = qb[0]
-    for k in range(1, 32):
+    for k in range(1, W):
         qm = max(qm, qb[k])
     return qm
 
@@ -333,18 +357,18 @@ def _collect_row(row, l, qmax, cn, cq, cu, cb, cls_pair, cls_g, sgn, bsel, cword
             cu[cb + cn] = _UNIT_A
             cn += 1
         return qmax, cn
-    if row < 128:
+    if row < N_COSETS:
         qm = np.float64(_coset_q(row, l, cls_pair, cls_g, sgn, bsel, Sx, Mn, qb))
         qmax = max(qmax, qm)
         thr = qmax - SLACK
         if qm >= thr:
-            for k in range(32):
+            for k in range(COSET_WORDS):
                 if qb[k] >= thr:
                     cq[cb + cn] = qb[k]
                     cu[cb + cn] = cword[row, k]
                     cn += 1
         return qmax, cn
-    r = row - 128
+    r = row - N_COSETS
     a0 = Ab[oref[r, 0] * L + l]
     a1 = Ab[oref[r, 1] * L + l]
     a2 = Ab[oref[r, 2] * L + l]
@@ -358,13 +382,14 @@ def _collect_row(row, l, qmax, cn, cq, cu, cb, cls_pair, cls_g, sgn, bsel, cword
     d4 = Ab[79 * L + l] - a4 - a4
     d5 = Ab[95 * L + l] - a5 - a5
     a = a0 + a1 + a2 + a3 + a4 + a5
-    for e in range(16):  # 2 Σ|x̃| over each octad of the row bounds its Q
-        ob[e] = _F2 * (a + oflip[r, e] * d0 + oflip[r, 16 + e] * d1 + oflip[r, 32 + e] * d2
-                       + oflip[r, 48 + e] * d3 + oflip[r, 64 + e] * d4
-                       + oflip[r, 80 + e] * d5) + opad[r, e]
-    for _ in range(16):  # largest bound first: the threshold rises as early as it can
+    E = OCTADS_PER_ROW
+    for e in range(E):  # 2 Σ|x̃| over each octad of the row bounds its Q
+        ob[e] = _F2 * (a + oflip[r, e] * d0 + oflip[r, E + e] * d1 + oflip[r, 2 * E + e] * d2
+                       + oflip[r, 3 * E + e] * d3 + oflip[r, 4 * E + e] * d4
+                       + oflip[r, 5 * E + e] * d5) + opad[r, e]
+    for _ in range(OCTADS_PER_ROW):  # largest bound first: the threshold rises as early as it can
         em = 0
-        for e in range(1, 16):
+        for e in range(1, OCTADS_PER_ROW):
             em = e if ob[e] > ob[em] else em
         if ob[em] < qmax - SLACK:
             break
@@ -393,10 +418,10 @@ def _winner(xs, b, qmax, cn, cq, cu, cwb, octads, pair_rank):
             u1 = cu[i]
     if n1 == 1:
         if u1 < _UNIT_B:
-            return _OFF_C + 24 * u1 + _special_c(xs, b, cwb, u1), 1
+            return OFFSET_C + CODEWORD_SIGNS * u1 + _special_c(xs, b, cwb, u1), 1
         if u1 < _UNIT_A:
             o = u1 - _UNIT_B
-            return _OFF_B + 128 * o + _rank_b(xs, b, octads, o), 1
+            return OFFSET_B + OCTAD_SIGNS * o + _rank_b(xs, b, octads, o), 1
         return _best_a(xs, b, pair_rank)[1], 1
     best = -np.inf
     bidx = 0
@@ -406,11 +431,11 @@ def _winner(xs, b, qmax, cn, cq, cu, cwb, octads, pair_rank):
         u = cu[i]
         if u < _UNIT_B:
             s, t = _score_c(xs, b, cwb, u)
-            idx = _OFF_C + 24 * u + t
+            idx = OFFSET_C + CODEWORD_SIGNS * u + t
         elif u < _UNIT_A:
             o = u - _UNIT_B
-            s, rk = _score_b(xs, b, octads, o)
-            idx = _OFF_B + 128 * o + rk
+            s, rk = octad_score(xs, b, octads, o, 0)
+            idx = OFFSET_B + OCTAD_SIGNS * o + rk
         else:
             s, idx = _best_a(xs, b, pair_rank)
         if s > best or (s == best and idx < bidx):
@@ -425,7 +450,8 @@ def leech_nearest_kernel(X, out, nthreads, cols, cls_pair, cls_g, sgn, bsel, cwo
     """Nearest Leech codeword index for every row of X (n, 24) float64, into out (n,), in
     ``nthreads`` contiguous chunks of blocks.
 
-    Tables (``lattiq.spherecodes.search._leech_coset_tables``): ``cols`` (6, 4),
+    Tables (``lattiq.spherecodes.search._leech_kernel_tables``, from the Leech layout):
+    ``cols`` (6, 4),
     ``cls_pair`` (128, 6), ``cls_g`` (128,) the sextet cosets; ``sgn``, ``bsel`` (2·6·32,)
     float32 the signs ``±1`` and complement flags ``0/1`` of the 32 words of a coset of
     parity ``g`` in column ``j`` (entry ``(6 g + j) 32 + k``); ``cword`` (128, 32) their
@@ -466,8 +492,8 @@ def leech_nearest_kernel(X, out, nthreads, cols, cls_pair, cls_g, sgn, bsel, cwo
         cn1 = np.empty(L, np.int64)
         cq = np.empty(NUNITS)
         cu = np.empty(NUNITS, np.int64)
-        qb = np.empty(32, np.float32)
-        ob = np.empty(16, np.float32)
+        qb = np.empty(COSET_WORDS, np.float32)
+        ob = np.empty(OCTADS_PER_ROW, np.float32)
         rows = np.empty(NROWS, np.int64)
         rub = np.empty(NROWS)
         fbits = np.empty(1)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from lattiq.lattices.leech_layout import N_COSETS, N_OCTAD_COSETS
+
 #: Inputs per block (the vectorized dimension of the screening).
 LANES = 64
 #: Bound rows: 128 shape-C cosets, 109 shape-B cosets, the subcode's 15 octads, shape A.
-NROWS = 239
-NB = 109
-ROW_SUB = 237
-ROW_A = 238
+NB = N_OCTAD_COSETS
+ROW_SUB = N_COSETS + NB
+ROW_A = ROW_SUB + 1
+NROWS = ROW_A + 1
 #: Coarse unit of the int16 row bounds (in units of ``x̃``); every bound stays below 2¹⁵.
 STEP = 512
 #: All float32 arithmetic is on integers below 2²⁴, hence exact: these flags only let LLVM
@@ -137,7 +139,7 @@ def row_bounds(cls_pair, bco, U, H, W, D, Ab, UB):
     ``2¹⁵``.
     """
     L = LANES
-    for c in range(128):
+    for c in range(N_COSETS):
         o0 = (cls_pair[c, 0] & 7) * L
         o1 = (8 + (cls_pair[c, 1] & 7)) * L
         o2 = (16 + (cls_pair[c, 2] & 7)) * L
@@ -157,7 +159,7 @@ def row_bounds(cls_pair, bco, U, H, W, D, Ab, UB):
         o3 = (24 + (cls_pair[c, 3] & 7)) * L
         o4 = (32 + (cls_pair[c, 4] & 7)) * L
         o5 = (40 + (cls_pair[c, 5] & 7)) * L
-        orow = (128 + r) * L
+        orow = (N_COSETS + r) * L
         for l in range(L):
             v = (W[o0 + l] + W[o1 + l] + W[o2 + l] + W[o3 + l] + W[o4 + l] + W[o5 + l]
                  + max(D[o0 + l], D[o1 + l], D[o2 + l], D[o3 + l], D[o4 + l], D[o5 + l]))

@@ -38,6 +38,8 @@ from functools import lru_cache
 import numba
 import numpy as np
 
+from lattiq.lattices.leech_layout import leech_layout
+
 __all__ = [
     "DEFAULT_TILE_BYTES",
     "fibonacci_nearest",
@@ -98,113 +100,27 @@ def tiled_nearest(X: np.ndarray, points: np.ndarray,
 
 
 @lru_cache(maxsize=1)
-def _leech_tables():
-    from lattiq.lattices.golay import golay_code
-    from lattiq.lattices.leech import pair_rank_table
-
-    G = golay_code()
-    pw = 1 << np.arange(24, dtype=np.int64)
-
-    def bytes_of(bits):
-        w = bits.astype(np.int64) @ pw
-        return np.ascontiguousarray(
-            np.stack([(w >> (8 * j)) & 255 for j in range(3)], axis=1).astype(np.uint8))
-
-    cwb = bytes_of(G.codewords)
-    om = np.zeros((759, 24), dtype=np.int64)
-    for o, pos in enumerate(G.octads):
-        om[o, pos] = 1
-    ob = bytes_of(np.concatenate([om, om[-1:]]))  # 760 = 95 chunks of 8 octads
-    signs = np.ascontiguousarray(1.0 - 2.0 * G.codewords.astype(np.float64))
-    octads = np.ascontiguousarray(G.octads, dtype=np.int64)
-    pr = np.ascontiguousarray(pair_rank_table(), dtype=np.int64)
-    return cwb, ob, signs, octads, pr
+def _leech_kernel_tables() -> tuple[np.ndarray, ...]:
+    """The table arguments of the shell-search kernel (``_kernels_leech``), in its order:
+    the fields of :func:`lattiq.lattices.leech_layout.leech_layout` in the kernel's dtypes
+    (float32 sign and complement flags, the octad rows' padding as ``−3·10³⁸``)."""
+    lay = leech_layout()
+    bsel = np.ascontiguousarray(lay.coset_flip.ravel(), dtype=np.float32)  # (6 g + j) 32 + k
+    sgn = 1.0 - 2.0 * bsel
+    oflip = lay.octad_row_flip.reshape(lay.octad_row_flip.shape[0], -1).astype(np.float32)
+    pad = lay.octad_row_ids < 0
+    opad = np.where(pad, np.float32(-3e38), np.float32(0.0)).astype(np.float32)
+    oct_id = np.where(pad, 0, lay.octad_row_ids)
+    # (the word, row and byte tables as writable copies: the kernel's compiled signature)
+    return (lay.sextet_cols, lay.coset_pair, lay.coset_parity, sgn, bsel,
+            np.array(lay.coset_words), np.array(lay.octad_cosets), np.array(lay.octad_row_ref),
+            oflip, opad, oct_id, np.array(lay.codeword_bytes), lay.octads, lay.pair_rank)
 
 
 @lru_cache(maxsize=1)
-def _leech_coset_tables():
-    """Sextet tables of :func:`leech_nearest`'s kernel (``_kernels_leech``), from
-    ``golay_code()`` and ``leech_sextet_tables()``.
-
-    The 4096 Golay codewords as the 32 words of each of the 128 sextet cosets, and the 759
-    octads by coset: six of type ``3·1⁵`` in each coset with odd-weight columns (one column
-    shows its weight-3 pattern), eight of type ``2⁴0²`` in each coset with four weight-2
-    columns (the other two empty), fifteen unions of two tetrads in the subcode; each octad
-    as the row's reference pattern per column, complemented or not. The kernel's bounds
-    rely on exactly this structure, so it is checked here (``RuntimeError`` otherwise).
-    Returns the kernel's table arguments, in order.
-    """
-    from lattiq.lattices.decoders import leech_sextet_tables
-    from lattiq.lattices.golay import golay_code
-
-    G = golay_code()
-    cols, cls_pair, cls_g = leech_sextet_tables()
-    cw = G.codewords.astype(np.int64)
-    pats = (cw[:, cols] << np.arange(4)).sum(axis=2)  # (4096, 6) column patterns
-    word_of = {tuple(p): k for k, p in enumerate(pats.tolist())}
-    choices = [[b for b in range(64) if bin(b).count("1") % 2 == g] for g in (0, 1)]
-    bsel = np.array([[[(b >> j) & 1 for b in choices[g]] for j in range(6)] for g in (0, 1)],
-                    dtype=np.float32).ravel()  # (2 · 6 · 32,), entry (6 g + j) 32 + k
-    sgn = np.ascontiguousarray(1.0 - 2.0 * bsel, dtype=np.float32)
-    cword = np.empty((128, 32), dtype=np.int64)
-    cpat = np.empty((128, 32, 6), dtype=np.int64)
-    for c in range(128):
-        for k, b in enumerate(choices[cls_g[c]]):
-            p = tuple(int(2 * cls_pair[c, j]) ^ (15 if (b >> j) & 1 else 0) for j in range(6))
-            if p not in word_of:
-                raise RuntimeError("sextet coset word is not a Golay codeword")
-            cword[c, k] = word_of[p]
-            cpat[c, k] = p
-    if sorted(cword.ravel().tolist()) != list(range(4096)):
-        raise RuntimeError("sextet cosets do not partition the Golay code")
-    octad_of = {tuple(o): i for i, o in enumerate(G.octads.tolist())}
-    weight = np.array([bin(2 * q).count("1") for q in range(8)])
-    bco, lists = [], []
-    zero = None
-    for c in range(128):
-        octs = [(octad_of[tuple(np.nonzero(cw[k])[0].tolist())], cpat[c, i])
-                for i, k in enumerate(cword[c]) if cw[k].sum() == 8]
-        if not octs:
-            continue
-        w = weight[cls_pair[c]]
-        if np.all(cls_pair[c] == 0):
-            ok = len(octs) == 15
-            zero = octs
-            continue
-        if np.all(w % 2 == 1):  # 3·1⁵: one column takes its weight-3 pattern
-            ok = len(octs) == 6 and all(
-                sorted(bin(int(t)).count("1") for t in p) == [1, 1, 1, 1, 1, 3] for _, p in octs)
-        else:  # 2⁴0²: the weight-2 columns, the empty pair's columns left empty
-            ok = (sorted(w.tolist()) == [0, 0, 2, 2, 2, 2] and len(octs) == 8
-                  and all(p[j] == 0 for _, p in octs for j in range(6) if w[j] == 0))
-        if not ok:
-            raise RuntimeError("octads do not have the sextet structure the kernel expects")
-        bco.append(c)
-        lists.append(octs)
-    if zero is None or len(zero) != 15 or len(bco) != 109:
-        raise RuntimeError("octads do not have the sextet structure the kernel expects")
-    lists.append(zero)
-    # per row: a reference pattern per column (the weight-1 one, else the one with row 0
-    # clear); each octad shows it or its complement in every column
-    oref = np.zeros((110, 6), dtype=np.int64)  # table rows 16 j + reference pattern
-    oflip = np.zeros((110, 6, 16), dtype=np.float32)  # 1: octad e complements column j
-    opad = np.full((110, 16), -3e38, dtype=np.float32)  # 0 on the row's octads
-    oct_id = np.zeros((110, 16), dtype=np.int64)
-    for r, octs in enumerate(lists):
-        q = cls_pair[bco[r]] if r < 109 else np.zeros(6, dtype=np.int64)
-        ref = [1 if qj == 7 else 2 * int(qj) for qj in q]
-        oref[r] = 16 * np.arange(6) + np.asarray(ref)
-        for e, (o, p) in enumerate(octs):
-            if any(int(p[j]) not in (ref[j], ref[j] ^ 15) for j in range(6)):
-                raise RuntimeError("octad patterns are not the row's reference or complement")
-            oct_id[r, e] = o
-            opad[r, e] = 0.0
-            oflip[r, :, e] = [float(int(p[j]) != ref[j]) for j in range(6)]
-    if sorted(oct_id[opad == 0.0].tolist()) != list(range(759)):
-        raise RuntimeError("octads are not split among the sextet cosets")
-    out = (cols, cls_pair, cls_g, sgn, bsel, cword, np.array(bco, dtype=np.int64), oref,
-           oflip.reshape(110, 96), opad, oct_id)
-    return tuple(np.ascontiguousarray(a) for a in out)
+def _codeword_signs() -> np.ndarray:
+    """(4096, 24) float64 ``1 − 2c`` (the layout's sign table, in the subset kernel's dtype)."""
+    return leech_layout().codeword_signs.astype(np.float64)
 
 
 def leech_nearest(X: np.ndarray, threads: int | None = None) -> np.ndarray:
@@ -244,9 +160,8 @@ def leech_nearest(X: np.ndarray, threads: int | None = None) -> np.ndarray:
         return out
     nt = numba.get_num_threads() if threads is None else int(threads)
     nt = max(1, min(nt, -(-n // LANES)))
-    cwb, _, _, octads, pr = _leech_tables()
     leech_nearest_kernel(np.ascontiguousarray(X, dtype=np.float64), out, nt,
-                         *_leech_coset_tables(), cwb, octads, pr, np.zeros((nt, 2), np.int64))
+                         *_leech_kernel_tables(), np.zeros((nt, 2), np.int64))
     return out
 
 
@@ -313,10 +228,10 @@ def leech_subset_nearest(X24: np.ndarray, subset) -> np.ndarray:
     from ._kernels import leech_subset_kernel
 
     out = np.empty(X24.shape[0], dtype=np.int64)
-    cwb, ob, signs, octads, pr = _leech_tables()
+    lay = leech_layout()
     leech_subset_kernel(np.ascontiguousarray(X24), out, subset.a_pairs, subset.b_octads,
-                        subset.b_fixed, octads, subset.c_words, subset.c_special, cwb,
-                        signs, subset.leech_index)
+                        subset.b_fixed, lay.octads, subset.c_words, subset.c_special,
+                        lay.codeword_bytes, _codeword_signs(), subset.leech_index)
     return out
 
 

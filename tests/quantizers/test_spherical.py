@@ -172,9 +172,9 @@ def test_usage_statistics():
 
 def test_other_codes_via_code_objects():
     roots = e8_roots_int()
-    e8 = FakeCode("e8", roots, 1 / math.sqrt(8), perm_seed=3)
+    e8 = FakeCode("roots-in-any-order", roots, 1 / math.sqrt(8), perm_seed=3, roots="e8")
     q = SphericalQuantizer(e8)
-    assert q.search_kind == "e8" and q.codebook_size == 240
+    assert q.search_kind == "roots" and q.codebook_size == 240
     z = torch.randn(400, 8, dtype=torch.float64)
     out = q(z)
     P = torch.as_tensor(e8.points)

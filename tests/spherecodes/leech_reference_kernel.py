@@ -534,29 +534,17 @@ def scratch_shapes(nthreads: int):
 
 @lru_cache(maxsize=1)
 def reference_tables():
-    """``grp, grp_k, ob, cwb, octads, pair_rank`` for :func:`leech_nearest_kernel`."""
-    from lattiq.lattices.golay import golay_code
-    from lattiq.lattices.leech import pair_rank_table
+    """``grp, grp_k, ob, cwb, octads, pair_rank`` for :func:`leech_nearest_kernel`, from the
+    tables of :mod:`lattiq.lattices.leech_layout`."""
+    from lattiq.lattices.leech_layout import leech_layout
 
-    G = golay_code()
-    pw = 1 << np.arange(24, dtype=np.int64)
-
-    def bytes_of(bits):
-        w = bits.astype(np.int64) @ pw
-        return np.ascontiguousarray(
-            np.stack([(w >> (8 * j)) & 255 for j in range(3)], axis=1).astype(np.uint8))
-
-    cwb = bytes_of(G.codewords)
+    lay = leech_layout()
+    cwb = np.array(lay.codeword_bytes)
     # codewords grouped by their first byte g < 128 (their complements have 255 - g)
     grp_k = np.stack([np.nonzero(cwb[:, 0] == g)[0] for g in range(128)]).astype(np.int64)
     grp = np.ascontiguousarray(cwb[grp_k][:, :, 1:])
-    om = np.zeros((759, 24), dtype=np.int64)
-    for o, pos in enumerate(G.octads):
-        om[o, pos] = 1
-    ob = bytes_of(np.concatenate([om, om[-1:]]))  # 760 = 95 chunks of 8 octads
-    octads = np.ascontiguousarray(G.octads, dtype=np.int64)
-    pr = np.ascontiguousarray(pair_rank_table(), dtype=np.int64)
-    return grp, grp_k, ob, cwb, octads, pr
+    ob = np.concatenate([lay.octad_bytes, lay.octad_bytes[-1:]])  # 760 = 95 chunks of 8 octads
+    return grp, grp_k, ob, cwb, np.array(lay.octads), np.array(lay.pair_rank)
 
 
 def _aligned_empty(shape, dtype=np.float32, align: int = 64) -> np.ndarray:
