@@ -123,9 +123,9 @@ def train_and_eval(run_dir: Path, dataset: str, q: dict, seed: int, steps: int, 
     import torch
 
     from lattiq.data import get_dataset
-    from lattiq.models.eval_tokenizer import evaluate_tokenizer
+    from lattiq.evaluation.eval_tokenizer import evaluate_tokenizer
     from lattiq.models.tokenizer import Tokenizer
-    from lattiq.models.train_tokenizer import main as train_main
+    from lattiq.training.train_tokenizer import main as train_main
 
     if run_dir.exists():
         shutil.rmtree(run_dir)
@@ -147,7 +147,7 @@ def train_and_eval(run_dir: Path, dataset: str, q: dict, seed: int, steps: int, 
 
 def calibrate_steps(dataset: str, budget_s: float, args) -> int:
     """Steps that make a ``leech`` run last about ``budget_s`` seconds here."""
-    from lattiq.models.train_tokenizer import main as train_main
+    from lattiq.training.train_tokenizer import main as train_main
 
     with tempfile.TemporaryDirectory() as tmp:
         argv = ["--preset", args.preset, "--out", tmp, "--no-progress",

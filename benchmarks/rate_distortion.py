@@ -99,7 +99,7 @@ def to_channels(a: np.ndarray, c: int) -> np.ndarray:
 def measure(ref: np.ndarray, out: np.ndarray) -> dict:
     import torch
 
-    from lattiq.models.metrics import ms_ssim, psnr, ssim
+    from lattiq.evaluation.metrics import ms_ssim, psnr, ssim
 
     x = torch.from_numpy(np.array(ref)).permute(2, 0, 1)[None].float() / 127.5 - 1
     y = torch.from_numpy(np.array(out)).permute(2, 0, 1)[None].float() / 127.5 - 1

@@ -4,7 +4,7 @@ Each variant is a set of ``model.*`` overrides on the ``tiny`` preset (position 
 kind and scale, ``ln_pre``, decoder-input init, decoder head, output clamp); every run
 trains with the recipe of ``benchmarks/compare_codes.py`` (AdamW 1e-3, ``fast`` schedule,
 EMA 0.99, L1 only, batch 32) and is evaluated with its EMA weights on held-out images:
-PSNR, SSIM, codebook usage and the health measurements of :mod:`lattiq.models.health`
+PSNR, SSIM, codebook usage and the health measurements of :mod:`lattiq.evaluation.health`
 (position share of the latent variance, code : position norm ratio at the decoder input,
 PSNR drop with codes shuffled across images).
 

@@ -25,10 +25,10 @@ import torch
 
 
 def main(argv=None) -> int:
-    from lattiq.models.eval_var import class_fidelity, precision_recall
-    from lattiq.models.fmnist_classifier import load_classifier
-    from lattiq.models.metrics import FeatureStats, frechet_distance
-    from lattiq.models.token_cache import load_images
+    from lattiq.data.fit import load_images
+    from lattiq.evaluation.eval_var import class_fidelity, precision_recall
+    from lattiq.evaluation.fmnist_classifier import load_classifier
+    from lattiq.evaluation.metrics import FeatureStats, frechet_distance
     from lattiq.models.tokenizer import Tokenizer
 
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])

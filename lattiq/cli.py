@@ -1,5 +1,5 @@
-"""The ``lattiq`` command. Each subcommand group lives beside its subpackage and registers
-itself here.
+"""The ``lattiq`` command. Each subcommand group is a module of :mod:`lattiq.commands` that
+registers itself here; the command line imports the library, never the reverse.
 
 Start-up is kept short: the modules that register subcommands import only the standard
 library (argparse wiring), and each handler imports what it needs (numba, sympy, scipy,
@@ -17,13 +17,13 @@ import sys
 #: Modules exposing ``register(subparsers)``, in help order. A module that is missing (an
 #: optional part not installed) is skipped.
 _COMMAND_MODULES = (
-    "lattiq.report",
-    "lattiq.lattices.cli",
-    "lattiq.spherecodes.cli",
-    "lattiq.bench",
-    "lattiq.models.tokenizer_cli",
-    "lattiq.models.var_cli",
-    "lattiq.codec.cli",
+    "lattiq.commands.report",
+    "lattiq.commands.lattice",
+    "lattiq.commands.codes",
+    "lattiq.commands.bench",
+    "lattiq.commands.tokenizer",
+    "lattiq.commands.var",
+    "lattiq.commands.codec",
 )
 
 

@@ -36,8 +36,23 @@ import time
 import traceback
 from contextlib import contextmanager
 from fractions import Fraction
+from importlib.metadata import version
 
-__all__ = ["REPORT_CODES", "REPORT_LATTICES", "register", "run_report"]
+import numpy as np
+import sympy
+
+import lattiq
+from lattiq._outputs import check_output_dir, writing
+from lattiq.lattices import get_lattice, list_lattices
+from lattiq.lattices.cli import lattice_stats
+from lattiq.lattices.measure import known_normalized_second_moment
+from lattiq.progress import progress
+from lattiq.resultcache import ResultCache
+from lattiq.spherecodes import bounds, get_code, list_codes, plots
+from lattiq.spherecodes.design import design_strength, design_strength_from_distribution
+from lattiq.spherecodes.usage import bits_per_codeword
+
+__all__ = ["REPORT_CODES", "REPORT_LATTICES", "run_report", "summary_text"]
 
 #: Lattices in the report (besides the registry's built-ins).
 REPORT_LATTICES = ("leech", "e8", "d4", "a2", "z1", "z8", "z24", "d8", "a8")
@@ -83,8 +98,6 @@ class _Progress:
     one line per step otherwise, each slow step with its time (:mod:`lattiq.progress`)."""
 
     def __init__(self, enabled: bool, total: int = 0, stream=None):
-        from lattiq.progress import progress
-
         self.enabled = enabled
         self.t0 = time.perf_counter()
         self.bar = progress(total, desc="report", unit="steps", enabled=enabled,
@@ -127,8 +140,6 @@ class _Progress:
 
 def _plain(v):
     """JSON-friendly version of numbers from numpy, sympy and fractions."""
-    import numpy as np
-
     if v is None or isinstance(v, (bool, str)):
         return v
     if isinstance(v, (int, np.integer)):
@@ -142,19 +153,12 @@ def _plain(v):
         return {str(k): _plain(x) for k, x in v.items()}
     if isinstance(v, (list, tuple, np.ndarray)):
         return [_plain(x) for x in v]
-    try:
-        import sympy
-
-        if isinstance(v, sympy.Basic):
-            return int(v) if v.is_Integer else float(v)
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(v, sympy.Basic):
+        return int(v) if v.is_Integer else float(v)
     return str(v)
 
 
 def _fmt(v, digits: int = 6) -> str:
-    import numpy as np
-
     if v is None:
         return "–"
     if isinstance(v, bool):
@@ -172,8 +176,6 @@ def _fmt(v, digits: int = 6) -> str:
 
 def _key(t) -> str:
     """Display form of an inner product: exact fractions stay exact, -0.0 becomes 0."""
-    import numpy as np
-
     if isinstance(t, (int, np.integer, Fraction)):
         return str(Fraction(t))
     s = str(t)
@@ -201,10 +203,6 @@ def _safe(errors: list, item: str, fn, *args, **kwargs):
 
 
 def _lattice_row(name: str, quick: bool, seed: int) -> dict:
-    from lattiq.lattices import get_lattice
-    from lattiq.lattices.cli import lattice_stats
-    from lattiq.spherecodes import bounds
-
     L = get_lattice(name)
     row = {"kind": "lattice", **lattice_stats(name)}
     n = int(L.dim)
@@ -221,8 +219,6 @@ def _lattice_row(name: str, quick: bool, seed: int) -> dict:
     value, stderr = (nsm if isinstance(nsm, tuple) else (float(nsm), None))[:2]
     row["nsm"], row["nsm_stderr"], row["nsm_samples"] = float(value), stderr, samples
     try:
-        from lattiq.lattices.measure import known_normalized_second_moment
-
         ex = known_normalized_second_moment(L)
         row["nsm_exact"] = float(ex) if ex is not None else None
     except ImportError:  # pragma: no cover
@@ -242,10 +238,6 @@ def _distance_invariant_distribution(C):
 
 
 def _code_row(name: str, seed: int) -> dict:
-    from lattiq.spherecodes import bounds, get_code
-    from lattiq.spherecodes.design import design_strength, design_strength_from_distribution
-    from lattiq.spherecodes.usage import bits_per_codeword
-
     C = get_code(name)
     d, n = int(C.dim), int(C.size)
     delta = float(C.min_distance())
@@ -303,8 +295,6 @@ _FIGURE_STEPS = 9
 
 
 def _figures(out_dir: str, quick: bool, prog: _Progress, errors: list, cache) -> dict:
-    from lattiq.spherecodes import plots
-
     fig_dir = os.path.join(out_dir, "figures")
     os.makedirs(fig_dir, exist_ok=True)
     figs = {}
@@ -336,7 +326,6 @@ def _figures(out_dir: str, quick: bool, prog: _Progress, errors: list, cache) ->
             )
         else:
             prog.bar.update(1)
-    from lattiq.spherecodes import get_code
 
     for name in ("leech", "e8", "leech-4600", "leech-891"):
         C = _safe(errors, f"figure input {name}", get_code, name)
@@ -461,7 +450,8 @@ def _markdown(rep: dict) -> str:
     return "\n".join(out) + "\n"
 
 
-def _summary(rep: dict, out_dir: str) -> str:
+def summary_text(rep: dict, out_dir: str) -> str:
+    """A few lines for the terminal: the tables in brief, failures, where the files went."""
     lines = [
         f"lattiq report: {len(rep['lattices'])} lattices, {len(rep['codes'])} codes, "
         f"{len(rep['figures'])} figures in {rep['seconds']:.1f} s"
@@ -499,14 +489,9 @@ def _summary(rep: dict, out_dir: str) -> str:
 def _code_names(quick: bool) -> list[str]:
     names = list(_QUICK_CODES if quick else REPORT_CODES)
     if not quick:
-        try:
-            from lattiq.spherecodes import list_codes
-
-            for n in _concrete(list_codes()):
-                if n not in names:
-                    names.append(n)
-        except ImportError:  # pragma: no cover
-            pass
+        for n in _concrete(list_codes()):
+            if n not in names:
+                names.append(n)
     return names
 
 
@@ -514,8 +499,6 @@ def _version(pkg) -> str:
     v = getattr(pkg, "__version__", None)
     if v is None:
         try:
-            from importlib.metadata import version
-
             v = version("lattiq")
         except Exception:  # noqa: BLE001 - a version string is cosmetic
             v = "?"
@@ -533,9 +516,6 @@ def _names(names, what: str) -> list[str]:
 
 def _check_names(lattice_names, code_names) -> None:
     """``ValueError`` for a name the registries do not know (or refuse to build)."""
-    from lattiq.lattices import get_lattice
-    from lattiq.spherecodes import get_code
-
     for n in lattice_names:
         get_lattice(n)
     for n in code_names:
@@ -545,8 +525,6 @@ def _check_names(lattice_names, code_names) -> None:
 def _lattice_names(quick: bool) -> list[str]:
     names = list(_QUICK_LATTICES if quick else REPORT_LATTICES)
     if not quick:
-        from lattiq.lattices import list_lattices
-
         for n in _concrete(list_lattices()):
             if n not in names:
                 names.append(n)
@@ -612,10 +590,6 @@ def run_report(
     Conway & Sloane, SPLAG ch. 1 (invariants), ch. 9 (bounds); Levenshtein, Handbook of
     Coding Theory (1998) ch. 6.
     """
-    import lattiq
-    from lattiq._outputs import check_output_dir, writing
-    from lattiq.resultcache import ResultCache
-
     # everything the caller named is checked before any work: the output folder, then
     # each lattice and code name (a typo is refused in a moment, not after the figures)
     out_dir = check_output_dir(out_dir, "report folder")
@@ -668,55 +642,3 @@ def run_report(
     for e in errors:
         prog.note(f"failed: {e['item']}\n{e.get('traceback', '')}")
     return rep
-
-
-def _cmd_report(args) -> int:
-    rep = run_report(
-        args.output,
-        quick=args.quick,
-        progress=not (args.json or args.quiet or args.no_progress),
-        # naming some entries reports only those
-        lattices=args.lattice if args.lattice or not args.code else [],
-        codes=args.code if args.code or not args.lattice else [],
-        figures=not args.no_figures,
-        cache=not args.no_cache,
-    )
-    if args.json:
-        print(json.dumps(rep, indent=2))
-    else:
-        print(_summary(rep, args.output))
-    return 1 if rep["errors"] else 0
-
-
-def register(subparsers) -> None:
-    """Add ``report [-o DIR] [--json] [--quick] [--quiet] [--lattice NAME] [--code NAME]
-    [--no-figures]`` to the ``lattiq`` command."""
-    p = subparsers.add_parser(
-        "report",
-        help="tables and figures for every built-in lattice and spherical code",
-        description="Measure every built-in lattice and spherical code, compare them with "
-        "the bounds, and write report.md, report.json and figures/ to DIR.",
-    )
-    p.add_argument(
-        "-o", "--output", default="report", metavar="DIR", help="output folder (default: ./report)"
-    )
-    p.add_argument("--json", action="store_true", help="print the JSON instead of a summary")
-    p.add_argument("--quick", action="store_true", help="smaller, faster run")
-    p.add_argument("--quiet", action="store_true", help="no progress messages")
-    p.add_argument("--no-progress", action="store_true",
-                   help="no progress bar or messages (same as --quiet)")
-    p.add_argument("--no-cache", action="store_true",
-                   help="recompute everything: do not read or write the result cache "
-                        "($LATTIQ_CACHE_DIR, else $XDG_CACHE_HOME/lattiq; "
-                        "LATTIQ_CACHE_DIR=off turns it off)")
-    p.add_argument(
-        "--lattice", action="append", metavar="NAME", help="report only this lattice (repeatable)"
-    )
-    p.add_argument(
-        "--code",
-        action="append",
-        metavar="NAME",
-        help="report only this spherical code (repeatable)",
-    )
-    p.add_argument("--no-figures", action="store_true", help="skip the figures")
-    p.set_defaults(func=_cmd_report)

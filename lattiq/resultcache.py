@@ -26,8 +26,11 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
+
+from lattiq import __version__
 
 __all__ = ["ResultCache", "cache_root", "source_digest"]
 
@@ -37,8 +40,6 @@ _OFF = ("", "0", "off", "no", "none", "false")
 
 def cache_root() -> Path | None:
     """The versioned cache directory, or ``None`` when ``LATTIQ_CACHE_DIR`` turns it off."""
-    from lattiq import __version__
-
     env = os.environ.get("LATTIQ_CACHE_DIR")
     if env is not None:
         if env.strip().lower() in _OFF:
@@ -54,8 +55,6 @@ def cache_root() -> Path | None:
 def source_digest(packages: tuple[str, ...]) -> str:
     """SHA-256 over the ``.py`` sources of the given lattiq subpackages or modules, plus the
     versions of numpy, scipy, sympy and numba (read from package metadata, not imported)."""
-    from importlib.metadata import PackageNotFoundError, version
-
     root = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for dist in ("numpy", "scipy", "sympy", "numba"):

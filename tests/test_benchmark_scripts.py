@@ -124,6 +124,20 @@ def test_bench_user_lattices_runs_and_checks(capsys):
         assert "| — | — |" in out and "ABSENT" in out
 
 
+def test_bench_leech_kernels_runs_and_checks(capsys):
+    mod = _load("bench_leech_kernels")
+    # the exit status follows the identity checks (speed targets are reported, not required)
+    assert mod.main(["--n", "640", "--repeats", "1", "--stages", "--ties"]) == 0
+    out = capsys.readouterr().out
+    for line in ("PASS  batched decoder: identical answers to the previous kernel",
+                 "PASS  shell search: identical answers to the previous kernel",
+                 "PASS  shell search: same indices as a float64 brute force",
+                 "| shell search, sextet cosets (current) |",
+                 "| row bounds (239 rows) |",
+                 "PASS  shell search on tie-heavy input: identical answers"):
+        assert line in out
+
+
 def test_bench_glue_decoders_runs_and_agrees(capsys):
     mod = _load("bench_glue_decoders")
     assert mod.main(["--n", "300", "--repeat", "1"]) == 0

@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from lattiq import bench, cli
+from lattiq import cli
+from lattiq.commands import bench
 
 HEAVY = ("numpy", "numba", "sympy", "scipy", "torch", "matplotlib", "PIL", "tqdm")
 
@@ -91,14 +92,14 @@ def test_bench_unknown_name_is_one_error_line(capsys):
 
 
 @pytest.mark.parametrize("command,module,cls", [
-    ("train-tokenizer", "lattiq.models.train_tokenizer", "TrainConfig"),
-    ("train-var", "lattiq.models.train_var", "TrainVARConfig"),
+    ("train-tokenizer", "lattiq.training.train_tokenizer", "TrainConfig"),
+    ("train-var", "lattiq.training.train_var", "TrainVARConfig"),
 ])  # fmt: skip
 def test_train_help_lists_every_config_key(command, module, cls, capsys):
     pytest.importorskip("torch")
     import importlib
 
-    from lattiq.cliutil import config_keys
+    from lattiq.commands.common import config_keys
 
     keys = [k for k, _, _ in config_keys(getattr(importlib.import_module(module), cls))]
     assert "model.width" in keys or "model.depth" in keys

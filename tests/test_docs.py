@@ -66,12 +66,15 @@ TINY: dict[str, list[str]] = {
     "lattiq eval-tokenizer": ["--limit", "32"],
     "lattiq sample": ["--per-class", "1"],
     "lattiq fmnist-classifier": ["--epochs", "1", "--limit", "512"],
-    "lattiq eval-var": ["--per-class", "2", "--real-limit", "64"],
+    # (a classifier trained on 512 images is weak: eval-var refuses it unless told)
+    "lattiq eval-var": ["--per-class", "2", "--real-limit", "64", "--allow-weak-classifier"],
     "lattiq report": ["--quick"],
-    "lattiq codes plot": ["--quick"],
+    "lattiq codes plot delta-min": ["--quick"],
     "lattiq bench leech_nearest": ["--n", "512", "--brute-n", "128", "--repeats", "1"],
     "benchmarks/bench_leech_nearest.py": ["--n", "512", "--brute-n", "128", "--repeats", "1"],
     "benchmarks/bench_decoders.py": ["--quick", "--repeat", "1"],
+    "benchmarks/bench_glue_decoders.py": ["--n", "2000", "--repeat", "1"],
+    "benchmarks/rate_distortion.py": ["--fit-unigram", "64", "--fmnist-limit", "16"],
     "benchmarks/compare_codes.py": ["--steps", "2", "--eval-images", "8", "--seeds", "0"],
     "benchmarks/bench_startup.py": ["--runs", "1"],
     "benchmarks/bench_report.py": ["--runs", "1", "--quick"],
@@ -117,7 +120,7 @@ def _shim(bin_dir: pathlib.Path) -> None:
         args = sys.argv[1:]
         if prog == "lattiq":
             cmd = [sys.executable, "-m", "lattiq.cli"]
-            keys = ["lattiq " + " ".join(args[:n]) for n in (2, 1)]
+            keys = ["lattiq " + " ".join(args[:n]) for n in (3, 2, 1)]
         elif prog == "torchrun":
             cmd = [sys.executable, "-m", "torch.distributed.run"]
             mod = args[args.index("-m") + 1] if "-m" in args else ""

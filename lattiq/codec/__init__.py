@@ -5,8 +5,8 @@
 and the token indices are range-coded (with ``constriction``) under a probability model;
 the file is a small versioned header plus the coded payload (:mod:`.container`).
 
-Names are imported lazily (PEP 562), so that ``lattiq.codec.cli`` can register the
-commands without importing torch.
+Names are imported lazily (PEP 562), so that importing the package costs nothing until a
+name is used; the commands are in :mod:`lattiq.commands.codec`.
 """
 
 from __future__ import annotations

@@ -18,11 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .container import CodecFileError, pack, unpack
+from .context import ContextPrior
 from .entropy import PRECISION, SymbolCoder
+from .factor import factorisation_for, from_params
 from .image import MAX_PIXELS, from_tiles, tile_grid, to_tiles
 from .layout import TokenLayout, tokens_crc32
 from .priors import PRIORS, Prior, UniformPrior
 from .tokens import decode_tiles, encode_tiles, scale_sides, tokenizer_sha256
+from .var_prior import VARPrior
 
 __all__ = ["Codec", "CompressResult", "make_prior", "prior_from_header", "read_header"]
 
@@ -74,14 +77,9 @@ def make_prior(name: str, tokenizer, *, unigram=None, var=None, var_name: str = 
                              "`lattiq fit-unigram --tokenizer RUN`)")
         return unigram
     if name == "context":
-        from .context import ContextPrior
-        from .factor import factorisation_for, from_params
-
         f = from_params(factor_params) if factor_params else factorisation_for(tokenizer)
         return ContextPrior(f)
     if name == "var":
-        from .var_prior import VARPrior
-
         if var is None:
             raise ValueError("the var model needs a trained generator (--var RUN)")
         return VARPrior(var, tokenizer, label=label, name=var_name)
@@ -97,8 +95,6 @@ def prior_from_header(header: dict, tokenizer, *, unigram=None, var=None) -> Pri
     m = header["model"]
     name, params = m["name"], m["params"]
     if name == "context":
-        from .context import ContextPrior
-
         return ContextPrior.from_params(params)
     if name == "var":
         if var is None:

@@ -26,6 +26,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+
+import lattiq.lattices.leech_layout as layout
+from lattiq.lattices.leech import leech_shell1
 
 __all__ = ["Factorisation", "factorisation_for", "from_params"]
 
@@ -65,10 +69,11 @@ class Factorisation:
 
 
 def leech_factorisation() -> Factorisation:
-    from lattiq.lattices.leech import SHAPE_OFFSETS
-
-    oa, ob, oc, end = SHAPE_OFFSETS
-    return Factorisation("leech", end, ((oa, 276, 4), (ob, 759, 128), (oc, 4096, 24)))
+    return Factorisation("leech", layout.SHELL_SIZE, (
+        (layout.OFFSET_A, layout.N_PAIRS, layout.PAIR_SIGNS),
+        (layout.OFFSET_B, layout.N_OCTADS, layout.OCTAD_SIGNS),
+        (layout.OFFSET_C, layout.N_CODEWORDS, layout.CODEWORD_SIGNS),
+    ))
 
 
 def digits_factorisation(size: int) -> Factorisation:
@@ -101,15 +106,13 @@ def from_params(params: dict) -> Factorisation:
 
 def _is_leech_ordered(quantizer) -> bool:
     """Whether ``quantizer``'s codewords are the Leech shell in the contract's order."""
-    import torch
-
-    from lattiq.lattices.leech import LEECH_SHELL1_SIZE, leech_shell1
-
-    if int(quantizer.codebook_size) != LEECH_SHELL1_SIZE or int(quantizer.dim) != 24:
+    size = layout.SHELL_SIZE
+    if int(quantizer.codebook_size) != size or int(quantizer.dim) != 24:
         return False
     rng = np.random.default_rng(0)
-    probe = np.unique(np.concatenate([[0, 1103, 1104, 98255, 98256, LEECH_SHELL1_SIZE - 1],
-                                      rng.integers(0, LEECH_SHELL1_SIZE, 256)]))
+    ends = [layout.OFFSET_B, layout.OFFSET_C, size]  # the first and last index of each shape
+    probe = np.unique(np.concatenate([[0], ends[:-1], np.array(ends) - 1,
+                                      rng.integers(0, size, 256)]))
     try:
         got = quantizer.indices_to_codes(torch.from_numpy(probe)).double().numpy()
     except (TypeError, ValueError, RuntimeError):

@@ -14,6 +14,9 @@ import math
 import os
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from lattiq.data import get_dataset
 
 __all__ = [
     "MAX_PIXELS",
@@ -76,8 +79,6 @@ def image_to_array(im, channels: int) -> np.ndarray:
 
 def read_image(path: str | os.PathLike, channels: int) -> np.ndarray:
     """Read an image file with Pillow as uint8 (H, W, C); see :func:`image_to_array`."""
-    from PIL import Image, UnidentifiedImageError
-
     p = os.fspath(path)
     if not os.path.isfile(p):
         raise FileNotFoundError(f"no image file at {p!r}")
@@ -96,8 +97,6 @@ def read_image(path: str | os.PathLike, channels: int) -> np.ndarray:
 def write_image(path: str | os.PathLike, arr: np.ndarray) -> None:
     """Write uint8 (H, W, 1 or 3) with Pillow; the format follows the file name (PNG is
     lossless and keeps the reconstruction bit for bit)."""
-    from PIL import Image
-
     a = np.asarray(arr)
     if a.dtype != np.uint8 or a.ndim != 3 or a.shape[2] not in (1, 3):
         raise ValueError(f"expected uint8 (H, W, 1|3), got {a.dtype} {a.shape}")
@@ -140,10 +139,6 @@ def dataset_images(data: str, split: str, size: int, channels: int, limit: int |
     """uint8 (H, W, C) images of a :mod:`lattiq.data` dataset as the codec sees them:
     Fashion-MNIST at its native 28 px, natural crops and folder images at ``size``, in
     ``channels`` channels (converted as :func:`read_image` converts files)."""
-    from PIL import Image
-
-    from lattiq.data import get_dataset
-
     native = 28 if data == "fashion-mnist" else size
     ds = get_dataset(data, split, native, root=root)
     n = len(ds) if limit is None else min(int(limit), len(ds))

@@ -17,6 +17,10 @@ import hashlib
 import numpy as np
 import torch
 
+from lattiq.models.tokenizer import Tokenizer
+from lattiq.quantizers.base import MultiScaleQuantizerOutput
+from lattiq.quantizers.registry import legacy_config
+
 from .container import canonical_json
 
 __all__ = [
@@ -56,8 +60,12 @@ def tokenizer_sha256(tokenizer) -> str:
     Two tokenizers with the same fingerprint map the same tokens to the same pixels; a file
     records it and the decoder refuses a tokenizer whose fingerprint differs.
     """
+    sig = tokenizer.signature()
+    # the signature as files made before the quantizer registry's names spelled it (types by
+    # class name), so that their fingerprints still match
+    sig = {**sig, "quantizer": legacy_config(sig.get("quantizer"))}
     h = hashlib.sha256()
-    h.update(canonical_json(tokenizer.signature()))
+    h.update(canonical_json(sig))
     for name, t in sorted(tokenizer.state_dict().items()):
         a = t.detach().cpu().contiguous()
         h.update(canonical_json([name, str(a.dtype), list(a.shape)]))
@@ -67,8 +75,6 @@ def tokenizer_sha256(tokenizer) -> str:
 
 def load_tokenizer(path: str, weights: str = "ema"):
     """A tokenizer from a run or checkpoint directory, in eval mode on the CPU."""
-    from lattiq.models.tokenizer import Tokenizer
-
     return Tokenizer.from_checkpoint(str(path), weights=weights, map_location="cpu").eval()
 
 
@@ -99,8 +105,8 @@ def encode_tiles(tokenizer, tiles: np.ndarray) -> list[np.ndarray]:
     parts: list[list[np.ndarray]] = []
     with deterministic():
         for s in range(0, tiles.shape[0], BATCH):
-            idx = tokenizer.encode(to_unit(tiles[s : s + BATCH])).indices
-            idx = idx if isinstance(idx, (list, tuple)) else [idx]
+            out = tokenizer.encode(to_unit(tiles[s : s + BATCH]))
+            idx = out.indices if isinstance(out, MultiScaleQuantizerOutput) else [out.indices]
             parts.append([t.cpu().numpy().astype(np.int64) for t in idx])
     return [np.concatenate([p[k] for p in parts]) for k in range(len(parts[0]))]
 

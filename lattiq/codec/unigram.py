@@ -23,11 +23,15 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load_file, save_file
 
 from .container import sha256_hex
 from .entropy import quantize_counts
+from .image import to_tiles
 from .layout import TokenLayout
 from .priors import Prior
+from .tokens import encode_tiles, scale_sides
 
 __all__ = ["UNIGRAM_FILES", "UnigramPrior", "fit_unigram", "load_unigram", "save_unigram"]
 
@@ -93,9 +97,6 @@ class UnigramPrior(Prior):
 
 def fit_unigram(tokenizer, images: Iterable[np.ndarray]) -> np.ndarray:
     """Count token indices over images (uint8 (H, W, C) each, any size): (K, V) int64."""
-    from .image import to_tiles
-    from .tokens import encode_tiles, scale_sides
-
     size, v = tokenizer.config.image_size, tokenizer.codebook_size
     counts = np.zeros((len(scale_sides(tokenizer)), v), dtype=np.int64)
     pending: list[np.ndarray] = []
@@ -124,8 +125,6 @@ def save_unigram(directory: str | os.PathLike, counts: np.ndarray, *, tokenizer_
                  tokenizer_name: str, alpha: float = 0.5, data: dict | None = None) -> Path:
     """Write ``unigram.safetensors`` and ``unigram.json`` into ``directory``; returns the
     JSON's path."""
-    from safetensors.numpy import save_file
-
     _check_alpha(alpha)
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
@@ -150,9 +149,6 @@ def load_unigram(path: str | os.PathLike, tokenizer_sha256: str | None = None) -
     Raises ``ValueError`` if a hash does not match, or if ``tokenizer_sha256`` is given and
     the table was fitted for another tokenizer.
     """
-    from safetensors import SafetensorError
-    from safetensors.numpy import load_file
-
     p = Path(path)
     js = p / UNIGRAM_FILES[1] if p.is_dir() else p
     if not js.is_file():

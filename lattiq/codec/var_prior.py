@@ -36,6 +36,11 @@ import hashlib
 import numpy as np
 import torch
 
+from lattiq.models.contract import check_contract, tokenizer_contract
+from lattiq.models.sample import next_scale_fn
+from lattiq.models.var import KVCache
+from lattiq.runtime.config import config_to_dict
+
 from .container import canonical_json
 from .entropy import quantize_logits, quantize_probs
 from .layout import TokenLayout
@@ -51,8 +56,6 @@ ROWS = 8
 
 def var_sha256(model) -> str:
     """SHA-256 of a generator's config and weights."""
-    from lattiq.models.trainutil import config_to_dict
-
     h = hashlib.sha256()
     h.update(canonical_json(config_to_dict(model.cfg)))
     for name, t in sorted(model.state_dict().items()):
@@ -80,9 +83,6 @@ class VARPrior(Prior):
     name = "var"
 
     def __init__(self, model, tokenizer, label: int | None = None, name: str = ""):
-        from lattiq.models.sample import next_scale_fn
-        from lattiq.models.token_cache import check_contract, tokenizer_contract
-
         check_contract(model.cfg, tokenizer_contract(tokenizer), what="tokenizer")
         nc = model.cfg.num_classes
         if label is not None and not (isinstance(label, int) and 0 <= label < nc):
@@ -132,8 +132,6 @@ class VARPrior(Prior):
     # -- all tokens ----------------------------------------------------------------------------
 
     def code(self, coder, layout, tokens):
-        from lattiq.models.var import KVCache
-
         sides = layout.scales
         out = [np.zeros((layout.tiles, s, s), np.int64) for s in sides]
         with deterministic():

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 from torch.utils.data import Dataset
 
 __all__ = ["IMAGE_EXTENSIONS", "ImageFolder"]
@@ -77,8 +78,6 @@ class ImageFolder(Dataset):
         return len(self.files)
 
     def _read(self, i: int, rng: np.random.Generator | None) -> np.ndarray:
-        from PIL import Image
-
         s = self.image_size
         with Image.open(self.files[i]) as im:
             im = im.convert("RGB" if self.channels == 3 else "L")

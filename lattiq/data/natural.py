@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 import torch
+from PIL import Image
 from torch.utils.data import Dataset
 
 __all__ = ["TEST_PHOTOS", "TRAIN_PHOTOS", "NaturalCrops", "load_photo"]
@@ -50,8 +51,6 @@ def _photo_path(name: str) -> str:
 @lru_cache(maxsize=32)
 def load_photo(name: str) -> np.ndarray:
     """(H, W, 3) uint8 RGB array of a bundled photo (``"skimage:astronaut.png"``)."""
-    from PIL import Image
-
     path = _photo_path(name)
     if not os.path.isfile(path):
         raise FileNotFoundError(
@@ -66,8 +65,6 @@ def load_photo(name: str) -> np.ndarray:
 
 def _crop(photo: np.ndarray, rng: np.random.Generator, size: int, flip: bool) -> np.ndarray:
     """A square crop of random side in [size, min(H, W, 4·size)], resized to size."""
-    from PIL import Image
-
     h, w, _ = photo.shape
     hi = min(h, w, 4 * size)
     side = int(rng.integers(min(size, hi), hi + 1))

@@ -4,7 +4,7 @@ Plain arrays, no validation; ``decoders.decode_leech`` is the public function an
 the algorithm. Working frame: the integer frame ``√8 Λ24``, where for ``m ∈ {0, 1}`` the
 half-lattice ``H_m`` is ``{m + 2c + 4z : c ∈ C24, z ∈ Z^24, sum z ≡ m (mod 2)}``.
 
-Tables (built in ``decoders.py`` from ``golay_code()``):
+Tables (the sextet fields of :func:`lattiq.lattices.leech_layout.leech_layout`):
 
 * ``cols`` (6, 4) int64: a sextet of the Golay code, the 24 positions split into six
   tetrads (the MOG columns); row ``r`` of column ``j`` is position ``cols[j, r]``.
@@ -126,7 +126,7 @@ def leech_kernel(x, inv_scale, cols, cls_pair, cls_g, out):  # pragma: no cover
     (about three per point on Gaussian input) are finished, point by point, in scan order
     with the strict-improvement rule, so ties go the same way.
 
-    ``cls_pair`` must be sorted by rows (as :func:`decoders.leech_sextet_tables` returns
+    ``cls_pair`` must be sorted by rows (as :func:`leech_layout.leech_sextet_tables` returns
     it): cosets ``4k .. 4k + 3`` share their first two columns.
     """
     N = x.shape[0]

@@ -63,7 +63,7 @@ from ._decode_kernels import (
 )
 from ._leech_kernels import leech_kernel
 from ._reduction_kernels import DEPENDENT
-from .golay import golay_code
+from .leech_layout import leech_sextet_tables
 
 __all__ = [
     "MAX_ABS_INT_FRAME",
@@ -315,63 +315,6 @@ def decode_e8(x, *, parallel=False) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- Leech
-@lru_cache(maxsize=1)
-def leech_sextet_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sextet tables that drive :func:`decode_leech`, computed from ``golay_code()``.
-
-    Returns
-    -------
-    cols : (6, 4) int64
-        The sextet containing the tetrad ``{0, 1, 2, 3}``: six tetrads whose pairwise
-        unions are octads (the columns of a MOG). Rows are sorted positions.
-    cls_pair : (128, 6) int64
-        The cosets of the 32-word subcode spanned by the sextet's octads, as the pair id
-        of each column (the column's 4-bit pattern with row 0 cleared by complementing,
-        shifted right once). These are the 64 hexacode words times the even / odd
-        interpretation of the MOG construction. Rows are sorted, so that cosets
-        ``4k .. 4k + 3`` share their first two columns (the decoder reuses those sums).
-    cls_g : (128,) int64
-        Parity of the number of columns that must be complemented relative to those
-        reference patterns.
-
-    Raises ``RuntimeError`` if the code does not have the sextet structure (it always
-    does for the Golay code; the check guards the construction).
-    """
-    G = golay_code()
-    cw = G.codewords.astype(np.int64)
-    tetrad = {0, 1, 2, 3}
-    cols = [sorted(tetrad)]
-    seen = set(tetrad)
-    octads = [set(o.tolist()) for o in G.octads]
-    for p in range(24):
-        if p in seen:
-            continue
-        o = next(o for o in octads if tetrad | {p} <= o)
-        t = sorted(o - tetrad)
-        cols.append(t)
-        seen.update(t)
-    cols_a = np.array(cols, dtype=np.int64)
-    if cols_a.shape != (6, 4) or len(np.unique(cols_a)) != 24:
-        raise RuntimeError("Golay code octads do not form a sextet on {0,1,2,3}")
-    pats = (cw[:, cols_a] << np.arange(4)).sum(axis=2)  # (4096, 6) 4-bit patterns
-    tbit = pats & 1
-    pair = np.where(tbit == 1, pats ^ 15, pats) >> 1
-    g = tbit.sum(axis=1) & 1
-    keys, inv, counts = np.unique(pair, axis=0, return_inverse=True, return_counts=True)
-    inv = inv.reshape(-1)
-    if keys.shape[0] != 128 or not np.all(counts == 32):
-        raise RuntimeError("Golay code does not split into 128 sextet cosets of 32 words")
-    cls_g = np.zeros(128, dtype=np.int64)
-    cls_g[inv] = g
-    if not np.all(cls_g[inv] == g):
-        raise RuntimeError("complement parity is not constant on a sextet coset")
-    if not np.all(keys[:, :2].reshape(32, 4, 2) == keys[::4, None, :2]):
-        raise RuntimeError("sorted sextet cosets do not share column prefixes in fours")
-    for a in (cols_a, keys, cls_g):
-        a.setflags(write=False)
-    return cols_a, np.ascontiguousarray(keys.astype(np.int64)), cls_g
-
-
 def decode_leech(x, *, parallel=False) -> np.ndarray:
     """Exact (maximum-likelihood) nearest point of the Leech lattice, in the frame ``√8 Λ24``.
 

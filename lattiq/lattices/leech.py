@@ -10,16 +10,9 @@ Coordinates are SPLAG's (ch. 4 §11): the integer frame is ``√8 Λ24``, the se
 so standard coordinates are the integer frame divided by ``√8`` (min norm 4, det 1).
 
 Shell 1 (the 196,560 minimal vectors, norm 32 in the integer frame) is enumerated shape by
-shape, and the order is a contract that spherical codes and quantizers share:
-
-* shape A, ``(±4², 0²²)``: indices ``0 .. 1103``; ``index = 4·pair_rank(i, j) + 2·[s_i<0] +
-  [s_j<0]`` with ``i < j`` and pairs ranked lexicographically;
-* shape B, ``(±2⁸, 0¹⁶)`` on an octad with an even number of minus signs: indices
-  ``1104 + 128·octad + r``; the octad's positions ``p_0 < … < p_7`` take a minus sign at
-  ``p_j`` when bit ``j`` of ``r`` is set (``j < 7``); ``p_7`` is negative iff ``popcount(r)``
-  is odd;
-* shape C, ``(∓3, ±1²³)``: indices ``98256 + 24·k + t`` for codeword ``k`` (Golay order) and
-  special position ``t``: ``x_i = 1 − 2c_i`` for ``i ≠ t`` and ``x_t = −3(1 − 2c_t)``.
+shape in the order of :mod:`lattiq.lattices.leech_layout`, which owns the order (offsets
+``0, 1104, 98256``; ``4·pair_rank(i, j) + 2[s_i<0] + [s_j<0]``, ``1104 + 128·octad + r``,
+``98256 + 24·k + t``) and every table read from it; spherical codes and quantizers share it.
 """
 
 from __future__ import annotations
@@ -29,6 +22,15 @@ from functools import lru_cache
 import numpy as np
 
 from .golay import golay_code
+from .leech_layout import (
+    OCTAD_SIGNS,
+    SHAPE_OFFSETS,
+    SHELL_SIZE,
+    index_a,
+    index_b,
+    index_c,
+    leech_layout,
+)
 
 __all__ = [
     "LEECH_SHELL1_SIZE",
@@ -40,31 +42,13 @@ __all__ = [
     "pair_rank_table",
 ]
 
-LEECH_SHELL1_SIZE = 196560
-#: First index of shapes A, B, C and the end.
-SHAPE_OFFSETS = (0, 1104, 1104 + 97152, LEECH_SHELL1_SIZE)
+#: The shell's size (:data:`lattiq.lattices.leech_layout.SHELL_SIZE`).
+LEECH_SHELL1_SIZE = SHELL_SIZE
 
 
-@lru_cache(maxsize=1)
 def pair_rank_table() -> np.ndarray:
     """(24, 24) int64: lexicographic rank of the pair ``{i, j}``; -1 on the diagonal."""
-    t = -np.ones((24, 24), dtype=np.int64)
-    r = 0
-    for i in range(24):
-        for j in range(i + 1, 24):
-            t[i, j] = t[j, i] = r
-            r += 1
-    t.setflags(write=False)
-    return t
-
-
-@lru_cache(maxsize=1)
-def _octad_rank_of_codeword() -> np.ndarray:
-    G = golay_code()
-    inv = -np.ones(4096, dtype=np.int64)
-    inv[G.octad_codeword_index] = np.arange(759)
-    inv.setflags(write=False)
-    return inv
+    return leech_layout().pair_rank
 
 
 @lru_cache(maxsize=1)
@@ -73,29 +57,22 @@ def leech_shell1() -> np.ndarray:
 
     Every row has norm 32 (norm 4 after dividing by ``√8``). Read-only, cached.
     """
-    G = golay_code()
+    lay = leech_layout()
     out = np.zeros((LEECH_SHELL1_SIZE, 24), dtype=np.int8)
-    # shape A
-    r = 0
-    for i in range(24):
-        for j in range(i + 1, 24):
-            for si in (4, -4):
-                for sj in (4, -4):
-                    out[r, i] = si
-                    out[r, j] = sj
-                    r += 1
+    # shape A: the four sign choices of each pair, in pair-rank order
+    signs = np.array([(4, 4), (4, -4), (-4, 4), (-4, -4)], dtype=np.int8)  # 2 [s_i<0] + [s_j<0]
+    blka = np.zeros((len(lay.pairs), 4, 24), dtype=np.int8)
+    p = np.arange(len(lay.pairs))
+    blka[p[:, None], np.arange(4)[None, :], lay.pairs[:, 0, None]] = signs[None, :, 0]
+    blka[p[:, None], np.arange(4)[None, :], lay.pairs[:, 1, None]] = signs[None, :, 1]
+    out[SHAPE_OFFSETS[0] : SHAPE_OFFSETS[1]] = blka.reshape(-1, 24)
     # shape B
-    rr = np.arange(128, dtype=np.int64)
-    bits = ((rr[:, None] >> np.arange(7)) & 1).astype(np.int64)  # (128, 7)
-    last = bits.sum(axis=1) % 2
-    sgn = 1 - 2 * np.concatenate([bits, last[:, None]], axis=1)  # (128, 8)
-    blk = np.zeros((759, 128, 24), dtype=np.int8)
-    for o, pos in enumerate(G.octads):
-        blk[o][:, pos] = 2 * sgn
+    blk = np.zeros((len(lay.octads), OCTAD_SIGNS, 24), dtype=np.int8)
+    for o, pos in enumerate(lay.octads):
+        blk[o][:, pos] = 2 * lay.sign_patterns
     out[SHAPE_OFFSETS[1] : SHAPE_OFFSETS[2]] = blk.reshape(-1, 24)
     # shape C
-    base = (1 - 2 * G.codewords.astype(np.int8))  # (4096, 24)
-    blkc = np.repeat(base[:, None, :], 24, axis=1)  # (4096, 24, 24)
+    blkc = np.repeat(lay.codeword_signs[:, None, :], 24, axis=1)  # (4096, 24, 24)
     t = np.arange(24)
     blkc[:, t, t] *= -3
     out[SHAPE_OFFSETS[2] :] = blkc.reshape(-1, 24)
@@ -117,8 +94,7 @@ def leech_shell1_index(v) -> np.ndarray:
     ax = np.abs(x)
     norm = (x * x).sum(axis=1)
     nz = (x != 0).sum(axis=1)
-    G = golay_code()
-    pw = 1 << np.arange(12, dtype=np.int64)
+    lay = leech_layout()
     # shape A
     a = (norm == 32) & (nz == 2) & (ax.max(axis=1) == 4)
     if a.any():
@@ -126,24 +102,21 @@ def leech_shell1_index(v) -> np.ndarray:
         pos = np.sort(np.argsort(ax[a], axis=1)[:, -2:], axis=1)
         i, j = pos[:, 0], pos[:, 1]
         rows = np.arange(xa.shape[0])
-        idx[a] = 4 * pair_rank_table()[i, j] + 2 * (xa[rows, i] < 0) + (xa[rows, j] < 0)
+        idx[a] = index_a(lay.pair_rank[i, j], xa[rows, i] < 0, xa[rows, j] < 0)
     # shape B
     b = (norm == 32) & (nz == 8) & (ax.max(axis=1) == 2)
     if b.any():
         xb = x[b]
         supp = (xb != 0).astype(np.int64)
-        k = supp[:, :12] @ pw
-        code_ok = np.all(G.codewords[k] == supp, axis=1)
+        k = supp @ lay.codeword_index_weights
+        code_ok = np.all(lay.codewords[k] == supp, axis=1)
         neg = xb < 0
         even = (neg.sum(axis=1) % 2) == 0
-        o = _octad_rank_of_codeword()[k]
-        pos = G.octads[np.maximum(o, 0)]  # (m, 8)
-        negp = np.take_along_axis(neg, pos, axis=1)[:, :7].astype(np.int64)
-        r = negp @ (1 << np.arange(7, dtype=np.int64))
+        o = lay.octad_of_codeword[k]
+        pos = lay.octads[np.maximum(o, 0)]  # (m, 8)
+        r = np.take_along_axis(neg, pos, axis=1).astype(np.int64) @ lay.sign_rank_weights
         good = code_ok & even & (o >= 0)
-        val = SHAPE_OFFSETS[1] + 128 * o + r
-        tmp = np.where(good, val, -1)
-        idx[b] = tmp
+        idx[b] = np.where(good, index_b(o, r), -1)
     # shape C
     c = (norm == 32) & (nz == 24) & (ax.max(axis=1) == 3) & ((ax == 3).sum(axis=1) == 1)
     if c.any():
@@ -152,9 +125,9 @@ def leech_shell1_index(v) -> np.ndarray:
         rows = np.arange(xc.shape[0])
         cw = (xc < 0).astype(np.int64)
         cw[rows, t] = (xc[rows, t] > 0).astype(np.int64)
-        k = cw[:, :12] @ pw
-        good = np.all(G.codewords[k] == cw, axis=1)
-        idx[c] = np.where(good, SHAPE_OFFSETS[2] + 24 * k + t, -1)
+        k = cw @ lay.codeword_index_weights
+        good = np.all(lay.codewords[k] == cw, axis=1)
+        idx[c] = np.where(good, index_c(k, t), -1)
     if np.any(idx < 0):
         bad = int(np.nonzero(idx < 0)[0][0])
         raise ValueError(f"row {bad} is not a minimal vector of sqrt(8)*Leech: {x[bad].tolist()}")
@@ -167,16 +140,15 @@ def leech_contains_int(x) -> np.ndarray:
     if v.shape[-1:] != (24,):
         raise ValueError(f"expected last dimension 24, got shape {v.shape}")
     v = v.reshape(-1, 24).astype(np.int64)
-    G = golay_code()
-    pw = 1 << np.arange(12, dtype=np.int64)
+    lay = leech_layout()
     m = v[:, 0] & 1
     ok = np.all((v & 1) == m[:, None], axis=1)
     ok &= (v.sum(axis=1) - 4 * m) % 8 == 0
     # the set {i : x_i ≡ m + 2 (mod 4)}... equivalently (x - m)/2 mod 2 pattern for m=0,
     # and {i: x_i ≡ 3 (mod 4)} for m = 1 — both must be codewords.
     pat = np.where(m[:, None] == 0, (v // 2) & 1, ((v - 1) // 2) & 1)
-    k = pat[:, :12] @ pw
-    ok &= np.all(G.codewords[k] == pat, axis=1)
+    k = pat @ lay.codeword_index_weights
+    ok &= np.all(lay.codewords[k] == pat, axis=1)
     return ok.reshape(np.asarray(x).shape[:-1])
 
 

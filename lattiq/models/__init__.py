@@ -1,34 +1,44 @@
-"""Models: the visual tokenizer (ViT autoencoder + losses), metrics, training utilities, and
-the VAR generator.
+"""Models: the networks and what they are trained with — the visual tokenizer (ViT
+autoencoder), the VAR generator and its heads, the tokenizer-generator contract, sampling,
+and the losses.
 
-Names are imported lazily (PEP 562), so that ``lattiq.models.tokenizer_cli`` can be
-imported, and the ``lattiq`` command built, without importing torch.
+Training lives in :mod:`lattiq.training`, evaluation in :mod:`lattiq.evaluation`, the
+files and process set-up of a run in :mod:`lattiq.runtime` (``docs/architecture.md``).
+
+Names are imported lazily (PEP 562), so that ``import lattiq.models`` costs nothing until a
+name is used (the ``lattiq`` command is built without importing torch).
 """
 
 from __future__ import annotations
 
 import importlib
+import warnings
 
-#: public name -> submodule that defines it
+#: public name -> module that defines it
 _EXPORTS = {
-    "TOKENIZER_PRESETS": "tokenizer",
-    "QuantizerConfig": "tokenizer",
-    "Tokenizer": "tokenizer",
-    "TokenizerConfig": "tokenizer",
-    "TokenizerOutput": "tokenizer",
-    "build_quantizer": "tokenizer",
-    "tokenizer_preset": "tokenizer",
-    "VAR": "var",
-    "VARConfig": "var",
-    "VAR_PRESETS": "var",
-    "var_preset": "var",
-    "make_head": "heads",
-    "chunked_cross_entropy": "chunked_ce",
-    "OptimConfig": "optim",
-    "build_optimizer": "optim",
-    "SampleSettings": "sample",
-    "generate_images": "sample",
-    "load_generator": "sample",
+    "TOKENIZER_PRESETS": "lattiq.models.tokenizer",
+    "QuantizerConfig": "lattiq.models.tokenizer",
+    "Tokenizer": "lattiq.models.tokenizer",
+    "TokenizerConfig": "lattiq.models.tokenizer",
+    "TokenizerOutput": "lattiq.models.tokenizer",
+    "build_quantizer": "lattiq.models.tokenizer",
+    "tokenizer_preset": "lattiq.models.tokenizer",
+    "VAR": "lattiq.models.var",
+    "VARConfig": "lattiq.models.var",
+    "VAR_PRESETS": "lattiq.models.var",
+    "var_preset": "lattiq.models.var",
+    "make_head": "lattiq.models.heads",
+    "chunked_cross_entropy": "lattiq.models.chunked_ce",
+    "SampleSettings": "lattiq.models.sample",
+    "generate_images": "lattiq.models.sample",
+    "load_generator": "lattiq.models.sample",
+}
+
+#: names that moved out of this package; still served, with a DeprecationWarning, for one
+#: release
+_MOVED = {
+    "OptimConfig": "lattiq.training.optim",
+    "build_optimizer": "lattiq.training.optim",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -36,9 +46,13 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name: str):
     if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
         globals()[name] = value
         return value
+    if name in _MOVED:
+        warnings.warn(f"lattiq.models.{name} moved to {_MOVED[name]}.{name}; the old name "
+                      "goes in the next release", DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(_MOVED[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -35,6 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lattiq.lattices.leech_layout import SHELL_SIZE, leech_layout
+
 from .chunked_ce import CEOutput, chunked_cross_entropy
 
 __all__ = [
@@ -54,20 +56,16 @@ HEADS = ("full", "dit", "bits")
 
 @lru_cache(maxsize=1)
 def _leech_structure() -> dict[str, torch.Tensor]:
-    """Index tables of the three shapes of Leech shell 1, in codeword order."""
-    from lattiq.lattices.golay import golay_code
-
-    G = golay_code()
-    I, J = np.triu_indices(24, k=1)  # lexicographic pairs i < j: the pair rank order
-    r = np.arange(128)
-    bits = (r[:, None] >> np.arange(7)) & 1
-    neg = np.concatenate([bits, bits.sum(1, keepdims=True) % 2], axis=1)  # (128, 8)
+    """Index tables of the three shapes of Leech shell 1, in codeword order (read from
+    :mod:`lattiq.lattices.leech_layout`)."""
+    lay = leech_layout()
+    neg = (lay.sign_patterns < 0).astype(np.float32)  # (128, 8)
     return {
-        "I": torch.from_numpy(I.astype(np.int64)),
-        "J": torch.from_numpy(J.astype(np.int64)),
-        "octads": torch.from_numpy(G.octads.astype(np.int64)),  # (759, 8)
-        "neg": torch.from_numpy(neg.T.astype(np.float32)),  # (8, 128)
-        "c": torch.from_numpy(G.codewords.astype(np.float32)),  # (4096, 24)
+        "I": torch.from_numpy(lay.pairs[:, 0].copy()),  # pairs i < j in pair-rank order
+        "J": torch.from_numpy(lay.pairs[:, 1].copy()),
+        "octads": torch.from_numpy(lay.octads.copy()),  # (759, 8)
+        "neg": torch.from_numpy(neg.T.copy()),  # (8, 128)
+        "c": torch.from_numpy(lay.codewords.astype(np.float32)),  # (4096, 24)
     }
 
 
@@ -246,9 +244,9 @@ class DitHead(_Head):
     kind = "dit"
     positions, values = 24, 9
 
-    def __init__(self, width: int, vocab: int = 196560):
+    def __init__(self, width: int, vocab: int = SHELL_SIZE):
         super().__init__()
-        if vocab != 196560:
+        if vocab != SHELL_SIZE:
             raise ValueError(
                 f"the d-it head is for the Leech code (196,560 codewords), not a code of {vocab}"
             )

@@ -1,4 +1,5 @@
-"""Sample images from a trained generator: ``lattiq sample`` (or ``main(argv)``).
+"""Sampling from a trained generator: images drawn scale by scale and decoded by its
+tokenizer.
 
 Shape legend: ``B`` batch, ``K`` scales, ``h_k = w_k`` scale sides, ``d`` code dimension,
 ``C`` channels, ``S`` image side.
@@ -6,33 +7,32 @@ Shape legend: ``B`` batch, ``K`` scales, ``h_k = w_k`` scale sides, ``d`` code d
 A generator checkpoint names the tokenizer it was trained with (and that tokenizer's
 contract); sampling loads both, checks that they still agree, draws token indices scale by
 scale with classifier-free guidance, top-k / top-p and temperature schedules, decodes them
-with the tokenizer and writes ``grid.png`` and ``samples.npz`` (``images`` (N, S, S, C)
-uint8, ``labels`` (N,), ``indices_<k>`` (N, h_k, w_k)).
+with the tokenizer. ``lattiq sample`` (:mod:`lattiq.evaluation.sample_images`) writes what
+it draws to a folder.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
 import torch
 
-from . import trainutil as tu
+from lattiq.progress import progress as progress_bar
+from lattiq.runtime.checkpoints import load_checkpoint
+from lattiq.runtime.config import config_from_dict
+
+from .contract import check_contract, tokenizer_contract
+from .tokenizer import Tokenizer
 from .var import VAR, VARConfig
 
 __all__ = [
     "SampleSettings",
+    "class_labels",
     "generate_images",
     "load_generator",
     "load_tokenizer_for",
-    "main",
     "next_scale_fn",
-    "parse_schedule",
-    "run",
 ]
 
 
@@ -89,8 +89,6 @@ def generate_images(
     With ``progress``, a bar on stderr counts the sampled tokens, scale by scale (plain
     lines when stderr is not a terminal; :mod:`lattiq.progress`).
     """
-    from lattiq.progress import progress as progress_bar
-
     model.eval()
     dev = next(model.parameters()).device
     g = torch.Generator(device=dev).manual_seed(int(seed))
@@ -124,10 +122,10 @@ def generate_images(
 
 def load_generator(path: str, weights: str = "ema", map_location="cpu") -> tuple[VAR, dict]:
     """Rebuild a :class:`VAR` from a training checkpoint; returns ``(model, saved_config)``."""
-    ck = tu.load_checkpoint(path, with_state=False, map_location=map_location)
+    ck = load_checkpoint(path, with_state=False, map_location=map_location)
     if "var" not in ck.config:
         raise ValueError(f"{ck.path} is not a generator checkpoint (no 'var' config)")
-    cfg = tu.config_from_dict(VARConfig, ck.config["var"])
+    cfg = config_from_dict(VARConfig, ck.config["var"])
     model = VAR(cfg)
     if weights not in ck.weights:
         raise ValueError(f"{ck.path} has no {weights!r} weights; it has {sorted(ck.weights)}")
@@ -144,9 +142,6 @@ def load_generator(path: str, weights: str = "ema", map_location="cpu") -> tuple
 def load_tokenizer_for(var_config: dict, cfg: VARConfig, override: str | None = None,
                        map_location="cpu"):
     """The tokenizer a generator checkpoint names (or ``override``), checked against it."""
-    from .token_cache import check_contract, tokenizer_contract
-    from .tokenizer import Tokenizer
-
     info = var_config.get("tokenizer") or {}
     path = override or info.get("path")
     if not path:
@@ -157,78 +152,14 @@ def load_tokenizer_for(var_config: dict, cfg: VARConfig, override: str | None = 
     return tok.eval()
 
 
-def parse_schedule(text: str | None, kind=float):
-    """``"2"`` -> 2; ``"1,2,3"`` -> [1, 2, 3] (one value per scale)."""
-    if text is None:
-        return None
-    parts = [p.strip() for p in str(text).split(",") if p.strip()]
-    if not parts:
-        raise ValueError(f"empty value {text!r}")
-    try:
-        vals = [kind(p) for p in parts]
-    except ValueError:
-        raise ValueError(f"cannot read {text!r} as {kind.__name__}(s)") from None
-    return vals[0] if len(vals) == 1 else vals
-
-
-def class_labels(classes: str | None, per_class: int, num_classes: int) -> torch.Tensor:
-    """Labels ``c`` repeated ``per_class`` times for each requested class, class-major."""
+def class_labels(classes: Sequence[int] | None, per_class: int, num_classes: int) -> torch.Tensor:
+    """Labels ``c`` repeated ``per_class`` times for each class of ``classes`` (default: all),
+    class-major."""
     if per_class < 1:
         raise ValueError(f"--per-class must be >= 1, got {per_class}")
-    cls = list(range(num_classes)) if classes is None else parse_schedule(classes, int)
-    cls = cls if isinstance(cls, list) else [cls]
+    cls = list(range(num_classes)) if classes is None else [int(c) for c in classes]
     for c in cls:
         if not 0 <= c < num_classes:
             raise ValueError(f"class {c} is out of range: the generator has {num_classes} "
                              f"classes (0..{num_classes - 1})")
     return torch.tensor(cls, dtype=torch.long).repeat_interleave(per_class)
-
-
-def main(argv: list[str] | None = None) -> int:
-    from .var_cli import build_sample_parser
-
-    return run(build_sample_parser().parse_args(argv))
-
-
-def run(args: argparse.Namespace) -> int:
-    tu.check_writable_dir(args.out)  # before sampling, not after
-    device = tu.setup_distributed(args.device).device
-    model, saved = load_generator(args.checkpoint, args.weights)
-    model = model.to(device)
-    tok = load_tokenizer_for(saved, model.cfg, args.tokenizer).to(device)
-    settings = SampleSettings(
-        guidance=parse_schedule(args.guidance), guidance_kind=args.guidance_schedule,
-        top_k=parse_schedule(args.top_k, int), top_p=parse_schedule(args.top_p),
-        temperature=parse_schedule(args.temperature),
-    )  # fmt: skip
-    labels = class_labels(args.classes, args.per_class, model.cfg.num_classes)
-    images, indices = generate_images(model, tok, labels, settings, seed=args.seed,
-                                      batch_size=args.batch_size,
-                                      progress=not getattr(args, "no_progress", False))
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    from .figures import save_sample_grid
-
-    data = ((saved.get("config") or {}).get("data") or {}).get("dataset")
-    sets = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in settings.as_kwargs().items())
-    save_sample_grid(out / "grid.png", images, labels, dataset=data,
-                     nrow=args.nrow or args.per_class, caption=f"{sets}, seed {args.seed}")
-    u8 = ((images.permute(0, 2, 3, 1).numpy() + 1.0) * 127.5 + 0.5).clip(0, 255).astype(np.uint8)
-    arrays = {"images": u8, "labels": labels.numpy()}
-    arrays.update({f"indices_{k}": t.numpy() for k, t in enumerate(indices)})
-    tmp = out / ".samples.tmp.npz"
-    np.savez_compressed(tmp, **arrays)
-    tmp.replace(out / "samples.npz")
-    summary = {"images": int(labels.numel()), "out": str(out), "seed": args.seed,
-               **{k: v for k, v in settings.as_kwargs().items()}}
-    (out / "sample.json").write_text(json.dumps(summary, indent=2) + "\n")
-    if args.json:
-        print(json.dumps(summary))
-    else:
-        print(f"wrote {labels.numel()} samples to {out / 'grid.png'} and "
-              f"{out / 'samples.npz'}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -22,7 +22,11 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
-from lattiq.quantizers.base import QuantizerOutput
+from lattiq.quantizers import MultiScaleQuantizer, list_quantizers, quantizer_class
+from lattiq.quantizers.base import MultiScaleQuantizerOutput, QuantizerOutput
+from lattiq.quantizers.registry import canonical_config
+from lattiq.runtime.checkpoints import load_checkpoint
+from lattiq.runtime.config import config_diff, config_from_dict, config_to_dict
 
 from .vit import POS_EMBED_KINDS, ViT, init_vit_weights, patchify, unpatchify
 
@@ -189,22 +193,13 @@ def tokenizer_preset(name: str, **overrides: Any) -> TokenizerConfig:
 
 def build_quantizer(cfg: QuantizerConfig, grid: int | None = None) -> nn.Module:
     """The quantizer ``cfg`` names, wrapped multi-scale when ``cfg.scales`` is set."""
-    import lattiq.quantizers as Q
-    from lattiq.quantizers import baselines
-
-    kinds = {
-        "spherical": Q.SphericalQuantizer,
-        "bsq": baselines.BSQQuantizer,
-        "lfq": baselines.LFQQuantizer,
-        "random-projection": baselines.RandomProjectionQuantizer,
-        "identity": Q.IdentityQuantizer,
-    }
+    kinds = list_quantizers()  # the registry's names, wrappers aside (``scales`` wraps)
     if cfg.kind not in kinds:
-        raise ValueError(f"unknown quantizer kind {cfg.kind!r}; choose one of {sorted(kinds)}")
-    q = kinds[cfg.kind](cfg.code, **cfg.options)
+        raise ValueError(f"unknown quantizer kind {cfg.kind!r}; choose one of {kinds}")
+    q = quantizer_class(cfg.kind)(cfg.code, **cfg.options)
     if cfg.scales is None:
         return q
-    ms = Q.MultiScaleQuantizer(q, schedule=cfg.scales)
+    ms = MultiScaleQuantizer(q, schedule=cfg.scales)
     if grid is not None:
         last = _last_scale(ms)
         if last is not None and last != grid:
@@ -227,14 +222,14 @@ class TokenizerOutput(NamedTuple):
     ----------
     images : Tensor (B, C, H, W)
         Reconstructions.
-    quant : QuantizerOutput
+    quant : QuantizerOutput or MultiScaleQuantizerOutput
         The quantizer's output (codes (B, h, w, d), indices, aux_loss).
     latent : Tensor (B, h, w, d)
         Pre-quantization latents (for VF alignment).
     """
 
     images: torch.Tensor
-    quant: QuantizerOutput
+    quant: QuantizerOutput | MultiScaleQuantizerOutput
     latent: torch.Tensor
 
 
@@ -302,27 +297,22 @@ class Tokenizer(nn.Module):
     @classmethod
     def from_config(cls, config: TokenizerConfig | dict) -> Tokenizer:
         if isinstance(config, dict):
-            from .trainutil import config_from_dict
-
             config = config_from_dict(TokenizerConfig, upgrade_config_dict(config))
         return cls(config)
 
     def signature(self) -> dict:
         """The config plus the quantizer's own config (code name, hash): what must match."""
-        from .trainutil import config_to_dict
-
         qc = self.quantizer.config() if hasattr(self.quantizer, "config") else {}
         return {"model": config_to_dict(self.config), "quantizer": _plain(qc)}
 
     def check_compatible(self, signature: dict) -> None:
         """Refuse a saved signature (see :meth:`signature`) that differs from this model's."""
-        from .trainutil import config_diff
-
         mine = self.signature()
         saved = upgrade_config_dict(signature.get("model", {}))
         diff = config_diff(saved, mine["model"], prefix="model.")
-        if signature.get("quantizer"):
-            diff += config_diff(signature["quantizer"], mine["quantizer"], prefix="quantizer.")
+        if signature.get("quantizer"):  # older signatures spell quantizer types by class name
+            diff += config_diff(canonical_config(signature["quantizer"]), mine["quantizer"],
+                                prefix="quantizer.")
         if diff:
             raise ValueError(
                 "checkpoint does not match this tokenizer (saved -> current):\n  "
@@ -353,8 +343,6 @@ class Tokenizer(nn.Module):
         cls, path: str, weights: str = "ema", map_location: str | torch.device = "cpu"
     ) -> Tokenizer:
         """Rebuild from a training checkpoint's config and load ``weights`` (``ema``/``model``)."""
-        from .trainutil import load_checkpoint
-
         ck = load_checkpoint(path, with_state=False, map_location=map_location)
         sig = ck.config.get("signature")
         if sig is None:
@@ -418,13 +406,14 @@ class Tokenizer(nn.Module):
         z = self.to_latent(self.encoder(x))  # (B, L, d)
         return z.reshape(z.shape[0], g, g, self.code_dim)
 
-    def quantize(self, latent: torch.Tensor) -> QuantizerOutput:
+    def quantize(self, latent: torch.Tensor) -> QuantizerOutput | MultiScaleQuantizerOutput:
         """Quantize (B, h, w, d) latents (float32, autocast off)."""
         with torch.autocast(latent.device.type, enabled=False):
             return self.quantizer(latent.float())
 
-    def encode(self, images: torch.Tensor) -> QuantizerOutput:
-        """(B, C, H, W) -> QuantizerOutput(codes (B, h, w, d), indices, aux_loss)."""
+    def encode(self, images: torch.Tensor) -> QuantizerOutput | MultiScaleQuantizerOutput:
+        """(B, C, H, W) -> QuantizerOutput(codes (B, h, w, d), indices, aux_loss); a
+        multi-scale quantizer's :class:`MultiScaleQuantizerOutput` has per-scale indices."""
         return self.quantize(self.encode_latent(images))
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:

@@ -27,6 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lattiq.lattices.leech_layout import SHELL_SIZE
+
 from .chunked_ce import CEOutput
 from .heads import HEADS, make_head
 
@@ -85,7 +87,7 @@ class VARConfig:
     num_classes: int = 10
     code: str = "leech"
     code_dim: int = 24
-    codebook_size: int = 196560
+    codebook_size: int = SHELL_SIZE
     scales: list[list[int] | int] = field(
         default_factory=lambda: [[1, 1], [2, 2], [3, 3], [4, 4]]
     )
@@ -124,7 +126,7 @@ class VARConfig:
         """Raise ``ValueError`` if the head does not fit the code (checked when a model is
         built, so that ``--match-tokenizer`` can fill the code fields first)."""
         problems = []
-        if self.head == "dit" and (self.code != "leech" or self.codebook_size != 196560):
+        if self.head == "dit" and (self.code != "leech" or self.codebook_size != SHELL_SIZE):
             problems.append(f"head 'dit' is the Leech head (code 'leech', 196560 codewords); "
                             f"got code {self.code!r} with {self.codebook_size}")
         elif self.head == "bits" and not (

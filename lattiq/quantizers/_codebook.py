@@ -1,36 +1,26 @@
 """Resolve a code name or a ``SphericalCode`` into what a torch quantizer needs.
 
 A :class:`CodeSpec` holds the code's name, dimension, size, sha256, the float64 unit
-codewords (built lazily) and, where the code has an exact integer form, the integer
-codewords and their scale. It also names the search that fits the code: ``"leech"``,
-``"e8"``, ``"d4"``, ``"leech-subset"`` (the derived Leech codes), ``"sign"`` (binary codes)
-or ``"tiled"`` (everything else).
-
-Codes come from :func:`lattiq.spherecodes.get_code`. The Leech code's order is the one of
-:func:`lattiq.lattices.leech.leech_shell1`; if the registry cannot be imported the Leech
-code is built from there directly so that the quantizer never depends on more than the
-lattice module for its flagship code.
+codewords (built lazily), the integer codewords and their scale where the code has an exact
+integer form, and the code's own description of its structure
+(:attr:`lattiq.spherecodes.SphericalCode.structure`), from which the quantizer picks its
+search (:func:`lattiq.quantizers.search.search_class`). Names are looked up in
+:func:`lattiq.spherecodes.get_code`; a code object that is not a ``SphericalCode`` (any
+object with ``name``, ``dim``, ``size`` and ``points``) may carry a ``structure`` too, and
+has none otherwise.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["CodeSpec", "resolve_code", "spherecodes_available"]
+from lattiq.spherecodes.structure import NO_STRUCTURE, CodeStructure
 
-_STRUCTURED = {
-    "leech": "leech",
-    "e8": "e8",
-    "d4": "d4",
-    "leech-4600": "leech-subset",
-    "leech-891": "leech-subset",
-}
-_BSQ = re.compile(r"^bsq-(\d+)$")
+__all__ = ["CodeSpec", "resolve_code", "spherecodes_available"]
 
 
 def spherecodes_available() -> bool:
@@ -54,8 +44,8 @@ class CodeSpec:
         Dimension ``d`` and number of codewords ``K``.
     sha256 : str
         Hex digest identifying the exact codebook; checked when a config is loaded.
-    search : str
-        ``"leech"``, ``"e8"``, ``"d4"``, ``"leech-subset"``, ``"sign"`` or ``"tiled"``.
+    structure : CodeStructure
+        The code's description of its structure (kind ``"none"`` when it has none).
     code : object or None
         The underlying ``SphericalCode`` when there is one.
     """
@@ -64,7 +54,7 @@ class CodeSpec:
     dim: int
     size: int
     sha256: str
-    search: str
+    structure: CodeStructure = NO_STRUCTURE
     code: Any = None
     _points: np.ndarray | None = field(default=None, repr=False)
     _int_points: np.ndarray | None = field(default=None, repr=False)
@@ -96,32 +86,6 @@ def _sha256_of_array(a: np.ndarray, name: str) -> str:
     return h.hexdigest()
 
 
-def _search_kind(name: str, dim: int) -> str:
-    if name in _STRUCTURED:
-        return _STRUCTURED[name]
-    if _BSQ.match(name):
-        return "sign"
-    return "tiled"
-
-
-def _leech_fallback() -> CodeSpec:
-    from lattiq.lattices.leech import leech_shell1
-
-    ip = leech_shell1()
-    pts = ip.astype(np.float64) * (1.0 / np.sqrt(32.0))
-    return CodeSpec(
-        name="leech",
-        dim=24,
-        size=ip.shape[0],
-        # the registry's definition: SHA-256 of the float64 points (little-endian, C order)
-        sha256=hashlib.sha256(np.ascontiguousarray(pts, dtype="<f8").tobytes()).hexdigest(),
-        search="leech",
-        _points=pts,
-        _int_points=ip,
-        int_scale=1.0 / np.sqrt(32.0),
-    )
-
-
 def _from_code(code: Any) -> CodeSpec:
     name = str(getattr(code, "name", "custom") or "custom")
     dim = int(code.dim)
@@ -137,12 +101,20 @@ def _from_code(code: Any) -> CodeSpec:
         sha = sha()
     if not sha:
         sha = _sha256_of_array(np.asarray(code.points, dtype=np.float64), name)
+    structure = getattr(code, "structure", None)
+    if structure is None:
+        structure = NO_STRUCTURE
+    if not isinstance(structure, CodeStructure):
+        raise TypeError(
+            f"code {name!r}: structure must be a lattiq.spherecodes.structure.CodeStructure, "
+            f"got {type(structure).__name__}"
+        )
     return CodeSpec(
         name=name,
         dim=dim,
         size=size,
         sha256=str(sha),
-        search=_search_kind(name, dim),
+        structure=structure,
         code=code,
         _int_points=ip,
         int_scale=None if scale is None else float(scale),
@@ -157,15 +129,8 @@ def resolve_code(code: Any) -> CodeSpec:
     if isinstance(code, CodeSpec):
         return code
     if isinstance(code, str):
-        try:
-            from lattiq.spherecodes import get_code
-        except ImportError:
-            if code == "leech":
-                return _leech_fallback()
-            raise ValueError(
-                f"unknown code {code!r}: the spherical-code registry (lattiq.spherecodes) "
-                "is not available, and only 'leech' can be built without it"
-            ) from None
+        from lattiq.spherecodes import get_code
+
         try:
             c = get_code(code)
         except KeyError as e:  # registries may raise KeyError; we promise ValueError

@@ -20,9 +20,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ._codebook import spherecodes_available
 from .base import Quantizer, QuantizerOutput
+from .registry import register_quantizer
 from .search import SignSearch
-from .spherical import SphericalQuantizer, _is_compiling
+from .spherical import SphericalQuantizer, _check_sha, _is_compiling
 from .usage import CodeUsage
 
 __all__ = ["BSQQuantizer", "LFQQuantizer", "RandomProjectionQuantizer", "binary_entropy_terms"]
@@ -120,7 +122,6 @@ class _BinaryQuantizer(Quantizer):
     """Shared machinery of BSQ and LFQ: sign quantization, bit-packed indices, penalties."""
 
     _normalize: bool = True
-    _type: str = ""
 
     def __init__(
         self,
@@ -255,7 +256,7 @@ class _BinaryQuantizer(Quantizer):
 
     def config(self) -> dict[str, Any]:
         return {
-            "type": self._type,
+            "type": self.kind,
             "code": self.dim,
             "entropy_weight": self.entropy_weight,
             "diversity_gamma": self.diversity_gamma,
@@ -290,6 +291,7 @@ def _bits_of(code: str | int) -> int:
     return d
 
 
+@register_quantizer("bsq", legacy="BSQQuantizer")
 class BSQQuantizer(_BinaryQuantizer):
     """Binary Spherical Quantization with its entropy penalty.
 
@@ -323,9 +325,9 @@ class BSQQuantizer(_BinaryQuantizer):
     """
 
     _normalize = True
-    _type = "BSQQuantizer"
 
 
+@register_quantizer("lfq", legacy="LFQQuantizer")
 class LFQQuantizer(_BinaryQuantizer):
     """Lookup-Free Quantization (MAGVIT-v2) with its entropy penalty.
 
@@ -344,7 +346,6 @@ class LFQQuantizer(_BinaryQuantizer):
     """
 
     _normalize = False
-    _type = "LFQQuantizer"
 
     def __init__(self, code: str | int, *, commitment_weight: float = 0.25, **kw):
         super().__init__(code, commitment_weight=commitment_weight, **kw)
@@ -367,6 +368,7 @@ class _RandomCode:
         self.int_scale = None
 
 
+@register_quantizer("random-projection", legacy="RandomProjectionQuantizer")
 class RandomProjectionQuantizer(SphericalQuantizer):
     """Random-projection quantization: a fixed random Gaussian codebook on the sphere,
     searched exactly with the tiled matmul-argmax.
@@ -398,7 +400,6 @@ class RandomProjectionQuantizer(SphericalQuantizer):
                 raise ValueError(
                     f"a random-projection code is named 'random-<d>-<N>', got {code!r}"
                 )
-            from ._codebook import spherecodes_available
 
             if not spherecodes_available():
                 code = _RandomCode(int(parts[1]), int(parts[2]), seed)
@@ -407,7 +408,6 @@ class RandomProjectionQuantizer(SphericalQuantizer):
 
     def config(self) -> dict[str, Any]:
         c = super().config()
-        c["type"] = "RandomProjectionQuantizer"
         c["seed"] = self._seed
         if isinstance(self.spec.code, _RandomCode):
             c["code"] = [self.dim, self.codebook_size]
@@ -416,8 +416,6 @@ class RandomProjectionQuantizer(SphericalQuantizer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any], code: Any = None) -> RandomProjectionQuantizer:
-        from .spherical import _check_sha
-
         name = config["code"]
         q = cls(tuple(name) if isinstance(name, list) else name, seed=config.get("seed", 0),
                 nan_policy=config.get("nan_policy", "raise"),

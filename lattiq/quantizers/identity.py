@@ -14,11 +14,13 @@ from typing import Any
 import torch
 
 from .base import QuantizerOutput
+from .registry import register_quantizer
 from .spherical import SphericalQuantizer, _inv_norm, _is_compiling
 
 __all__ = ["IdentityQuantizer"]
 
 
+@register_quantizer("identity", legacy="IdentityQuantizer")
 class IdentityQuantizer(SphericalQuantizer):
     r"""Normalize only: ``codes = z / ‖z‖``, with the ordinary gradient of the normalization.
 
@@ -69,7 +71,3 @@ class IdentityQuantizer(SphericalQuantizer):
             self.usage.update(indices)
         aux = torch.zeros((), dtype=cdt, device=z.device)
         return QuantizerOutput(codes.to(z.dtype), indices, aux)
-
-    def config(self) -> dict:
-        """JSON-able description; :meth:`from_config` rebuilds the layer from it."""
-        return {**super().config(), "type": "IdentityQuantizer"}

@@ -13,11 +13,13 @@ import functools
 import numpy as np
 import torch
 
+import lattiq.lattices.leech_layout as layout
+
 __all__ = ["LEECH_LABEL_VALUES", "labels_to_indices", "leech_label_table", "leech_labels"]
 
 #: The nine values a Leech label takes (integer frame, ``√8`` times standard coordinates).
 LEECH_LABEL_VALUES = tuple(range(-4, 5))
-_K = 196560
+_K = layout.SHELL_SIZE
 
 
 @functools.lru_cache(maxsize=1)
@@ -65,22 +67,18 @@ def leech_labels(indices: torch.Tensor, table: torch.Tensor | None = None) -> to
 
 
 class _RankTables:
-    """Device-side tables for the closed-form rank (built once per device)."""
+    """The layout's tables on one device (:mod:`lattiq.lattices.leech_layout`; built once per
+    device)."""
 
     def __init__(self, device: torch.device):
-        from lattiq.lattices.golay import golay_code
-        from lattiq.lattices.leech import pair_rank_table
-
-        G = golay_code()
-        octad_rank = -np.ones(4096, np.int64)
-        octad_rank[G.octad_codeword_index] = np.arange(759)
+        lay = layout.leech_layout()
         t = lambda a: torch.as_tensor(np.array(a), device=device)
-        self.pair_rank = t(pair_rank_table())
-        self.codewords = t(G.codewords.astype(bool))  # (4096, 24)
-        self.octad_rank = t(octad_rank)
-        self.octads = t(G.octads.astype(np.int64))  # (759, 8)
-        self.pw12 = t(1 << np.arange(12, dtype=np.int64))
-        self.pw7 = t(1 << np.arange(7, dtype=np.int64))
+        self.pair_rank = t(lay.pair_rank)
+        self.codewords = t(lay.codewords.astype(bool))  # (4096, 24)
+        self.octad_rank = t(lay.octad_of_codeword)
+        self.octads = t(lay.octads)  # (759, 8)
+        self.index_w = t(lay.codeword_index_weights)  # (24,)
+        self.rank_w = t(lay.sign_rank_weights)  # (8,)
 
 
 _TABLES: dict[str, _RankTables] = {}
@@ -108,25 +106,25 @@ def _rank(x: torch.Tensor) -> torch.Tensor:
     top = ax.topk(2, dim=1).indices
     i = top.amin(1)
     j = top.amax(1)
-    idxA = 4 * T.pair_rank[i, j] + 2 * neg[rows, i].long() + neg[rows, j].long()
+    idxA = layout.index_a(T.pair_rank[i, j], neg[rows, i].long(), neg[rows, j].long())
     isA = ok32 & (nz == 2) & (amax == 4)
     # shape B: (±2^8) on an octad, even number of minus signs
     supp = x != 0
-    kB = (supp[:, :12].long() * T.pw12).sum(1)
+    kB = (supp.long() * T.index_w).sum(1)
     o = T.octad_rank[kB]
     pos = T.octads[o.clamp(min=0)]  # (n, 8)
-    rB = (neg.gather(1, pos)[:, :7].long() * T.pw7).sum(1)
+    rB = (neg.gather(1, pos).long() * T.rank_w).sum(1)
     isB = (ok32 & (nz == 8) & (amax == 2) & (o >= 0) & (T.codewords[kB] == supp).all(1)
            & (neg.sum(1) % 2 == 0))
-    idxB = 1104 + 128 * o + rB
+    idxB = layout.index_b(o, rB)
     # shape C: (∓3, ±1^23) over a Golay codeword, special position t
     t = ax.argmax(1)
     cw = neg.clone()
     cw[rows, t] = x[rows, t] > 0
-    kC = (cw[:, :12].long() * T.pw12).sum(1)
+    kC = (cw.long() * T.index_w).sum(1)
     isC = (ok32 & (nz == 24) & (amax == 3) & ((ax == 3).sum(1) == 1)
            & (T.codewords[kC] == cw).all(1))
-    idxC = 98256 + 24 * kC + t
+    idxC = layout.index_c(kC, t)
     out = torch.full((n,), -1, dtype=torch.long, device=x.device)
     out = torch.where(isA, idxA, out)
     out = torch.where(isB, idxB, out)
@@ -144,7 +142,8 @@ def labels_to_indices(labels: torch.Tensor) -> torch.Tensor:
         98256 + 24\\, k + t & (\\mp 3, \\pm 1^{23}),\\ \\text{codeword } k
         \\end{cases}
 
-    computed with batched torch ops on the labels' device (the order of
+    computed with batched torch ops on the labels' device from the tables of
+    :mod:`lattiq.lattices.leech_layout` (the order of
     :func:`lattiq.lattices.leech.leech_shell1`; :func:`lattiq.lattices.leech.leech_shell1_index`
     is the numpy reference the tests compare with). Raises ``ValueError`` when a row is not
     a minimal vector of ``√8 Λ24`` (for instance labels sampled independently per coordinate

@@ -15,7 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Quantizer, QuantizerOutput
+from .base import MultiScaleQuantizerOutput, Quantizer
+from .registry import quantizer_from_config, register_quantizer
+from .spherical import SphericalQuantizer
 
 __all__ = ["MultiScaleQuantizer", "SCALE_SCHEDULES", "UPSAMPLE_MODES", "resolve_schedule"]
 
@@ -48,6 +50,7 @@ def resolve_schedule(schedule: str | Sequence[int]) -> tuple[int, ...]:
     return sides
 
 
+@register_quantizer("multiscale", legacy="MultiScaleQuantizer", wrapper=True)
 class MultiScaleQuantizer(Quantizer):
     """Residual quantization over a schedule of scales, coarse to fine.
 
@@ -104,8 +107,6 @@ class MultiScaleQuantizer(Quantizer):
     ):
         super().__init__()
         if isinstance(quantizer, str):
-            from .spherical import SphericalQuantizer
-
             quantizer = SphericalQuantizer(quantizer)
         if not isinstance(quantizer, Quantizer):
             raise TypeError(
@@ -183,7 +184,7 @@ class MultiScaleQuantizer(Quantizer):
         return y.permute(0, 2, 3, 4, 1)
 
     # ------------------------------------------------------------------ contract
-    def forward(self, f: torch.Tensor) -> QuantizerOutput:
+    def forward(self, f: torch.Tensor) -> MultiScaleQuantizerOutput:
         """``f (B, H, W, d)`` -> codes ``(B, H, W, d)``, indices ``[(B, h_k, w_k)]``, aux."""
         self._check_f(f)
         S = self.scale_schedule[-1]
@@ -202,7 +203,7 @@ class MultiScaleQuantizer(Quantizer):
             gain_term = gain_term + self.gains[k].to(fd.dtype) * u
         # value f_hat; gradient identity to f (VAR's STE) and <grad, u_k> to each gain
         codes = f + (f_hat - fd) + (gain_term - gain_term.detach())
-        return QuantizerOutput(codes.to(f.dtype), indices, aux)
+        return MultiScaleQuantizerOutput(codes.to(f.dtype), indices, aux)
 
     def _check_indices(self, indices: Sequence[torch.Tensor], need: int) -> None:
         if len(indices) < need:
@@ -284,7 +285,7 @@ class MultiScaleQuantizer(Quantizer):
         """JSON-able description (the per-scale quantizer's config nested)."""
         inner = self.quantizer.config() if hasattr(self.quantizer, "config") else None
         return {
-            "type": "MultiScaleQuantizer",
+            "type": self.kind,
             "quantizer": inner,
             "schedule": self.schedule_name or list(self.scale_schedule),
             "upsample": self.upsample,
@@ -293,8 +294,6 @@ class MultiScaleQuantizer(Quantizer):
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> MultiScaleQuantizer:
-        from . import quantizer_from_config
-
         q = quantizer_from_config(config["quantizer"])
         return cls(q, config["schedule"], config.get("upsample", "bicubic"),
                    gains=config.get("gains", "learned"))

@@ -16,26 +16,39 @@ Conventions shared by all searches:
 The searches never hold ``n × K`` scores: the tiled search walks token tiles and codebook
 tiles sized from a memory budget, and the structured searches process token chunks whose
 size follows from the same budget.
+
+A structured search serves the codes of one structure kind
+(:attr:`lattiq.spherecodes.SphericalCode.structure`, :mod:`lattiq.spherecodes.structure`):
+it is a :class:`StructuredSearch` registered with ``@register_search(kind)``, the one table
+:class:`~lattiq.quantizers.SphericalQuantizer` reads (:func:`search_class`). Kinds without
+a search (``"none"``, ``"fibonacci"``) get :func:`tiled_nearest`.
 """
 
 from __future__ import annotations
 
-import functools
 import math
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
+import lattiq.lattices.leech_layout as layout
+
 __all__ = [
     "CPU_CACHE_TILE",
     "DEFAULT_MEMORY_BUDGET",
+    "LEECH_AUTO_SEARCH",
     "LeechSearch",
     "LeechSubsetSearch",
     "RootSearch",
     "SignSearch",
+    "StructuredSearch",
     "TiledSearch",
-    "leech_nearest_numba",
+    "register_search",
+    "registered_searches",
+    "rule_choice",
+    "search_class",
     "tiled_nearest",
 ]
 
@@ -44,6 +57,73 @@ DEFAULT_MEMORY_BUDGET = 64 * 2**20
 CPU_CACHE_TILE = 4 * 2**20
 #: tokens per tile when the codebook itself must be tiled
 _TOKEN_TILE = 256
+
+#: Which search ``search_backend="auto"`` runs for the Leech code, per device type: rows
+#: ``(from_tokens, search)``; the last row whose ``from_tokens`` is at most the number of
+#: tokens in the call wins. Searches: ``"numba"`` (the code's compiled CPU kernel,
+#: :func:`lattiq.spherecodes.search.leech_nearest`), ``"torch"`` (the structured
+#: :class:`LeechSearch`), ``"tiled"`` (the matmul-argmax over all 196,560 codewords, cuBLAS
+#: on CUDA). Device types not listed use ``"torch"``. All three return the same indices
+#: (tested); only the speed differs.
+#:
+#: * ``cpu``: measured (``docs/benchmarks.md``): the compiled kernel is about 27x the
+#:   torch structured search and over 100x the tiled one, at every batch size.
+#: * ``cuda``: **provisional, not measured** — no GPU has run ``benchmarks/gpu_check.sh``
+#:   yet. The guess: cuBLAS brute force wins while kernel launches dominate the structured
+#:   search (small batches), the structured search above (it does about 25x fewer
+#:   multiply-adds per token). Set the crossover from the first GPU table.
+LEECH_AUTO_SEARCH: dict[str, tuple[tuple[int, str], ...]] = {
+    "cpu": ((0, "numba"),),
+    "cuda": ((0, "tiled"), (4096, "torch")),  # PROVISIONAL: pending the first GPU run
+}
+
+#: structure kind -> search class (:func:`register_search`)
+_SEARCHES: dict[str, type[StructuredSearch]] = {}
+
+
+def register_search(kind: str):
+    """Class decorator: the torch search of the codes whose
+    :attr:`~lattiq.spherecodes.SphericalCode.structure` has kind ``kind``.
+
+    The class is a :class:`StructuredSearch`; :class:`~lattiq.quantizers.SphericalQuantizer`
+    builds it with ``from_structure(structure, memory_budget_bytes)`` for every code of that
+    kind, and codes of a kind with no search get the tiled matmul-argmax. Raises
+    ``ValueError`` when ``kind`` already has a search.
+    """
+
+    def deco(cls: type[StructuredSearch]) -> type[StructuredSearch]:
+        if kind in _SEARCHES:
+            raise ValueError(
+                f"structure kind {kind!r} already has a search ({_SEARCHES[kind].__name__})"
+            )
+        if not (isinstance(cls, type) and issubclass(cls, StructuredSearch)):
+            raise TypeError(f"a search must subclass StructuredSearch, got {cls!r}")
+        cls.structure_kind = kind
+        _SEARCHES[kind] = cls
+        return cls
+
+    return deco
+
+
+def search_class(kind: str) -> type[StructuredSearch] | None:
+    """The search registered for structure kind ``kind``, or None (tiled search)."""
+    return _SEARCHES.get(kind)
+
+
+def registered_searches() -> tuple[str, ...]:
+    """The structure kinds that have a search, sorted."""
+    return tuple(sorted(_SEARCHES))
+
+
+def rule_choice(rule: dict[str, tuple[tuple[int, str], ...]], device_type: str,
+                n_tokens: int) -> str:
+    """The search that a per-device rule (as :data:`LEECH_AUTO_SEARCH`) names for
+    ``n_tokens`` tokens on ``device_type``; ``"torch"`` for devices it does not list."""
+    choice = "torch"
+    for start, name in rule.get(device_type, ()):
+        if n_tokens >= start:
+            choice = name
+    return choice
 
 
 def _finalize(x: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
@@ -126,6 +206,36 @@ def tiled_nearest(
     return _finalize(x, out)
 
 
+class StructuredSearch(nn.Module):
+    """Base of the searches in the table of :func:`register_search`.
+
+    A subclass implements ``from_structure`` and ``forward(x (n, d)) -> (n,)`` with the
+    conventions of this module (zero rows 0, non-finite rows -1), and may override:
+
+    * :attr:`auto_rule`: a per-device rule like :data:`LEECH_AUTO_SEARCH` that
+      ``search_backend="auto"`` follows; ``None``: the code's own compiled search on CPU
+      tensors (where :attr:`compiled_cpu` allows and the code is a ``SphericalCode``), this
+      search elsewhere;
+    * :attr:`compiled_cpu`: ``False`` when this search beats the code's compiled one on CPU;
+    * :meth:`codebook`: the table that ``indices_to_codes`` reads (default: the float32 unit
+      codewords), or :attr:`computes_codes` with a ``codes(idx)`` method instead.
+    """
+
+    structure_kind: ClassVar[str] = ""
+    auto_rule: ClassVar[dict[str, tuple[tuple[int, str], ...]] | None] = None
+    compiled_cpu: ClassVar[bool] = True
+    computes_codes: ClassVar[bool] = False
+
+    @classmethod
+    def from_structure(cls, structure: Any, memory_budget_bytes: int) -> StructuredSearch:
+        raise NotImplementedError  # pragma: no cover - every registered search defines it
+
+    def codebook(self, spec: Any) -> tuple[torch.Tensor, float | None]:
+        """``(table, scale)``: codeword ``k`` is ``table[k] * scale`` (``scale=None``: the
+        rows are the unit codewords). Default: the float32 unit codewords."""
+        return torch.as_tensor(spec.points.astype(np.float32)), None
+
+
 class TiledSearch(nn.Module):
     """Tiled matmul-argmax over a float codebook buffer (any code)."""
 
@@ -140,7 +250,8 @@ class TiledSearch(nn.Module):
         return tiled_nearest(x, self.codebook.to(x.dtype), self.memory_budget_bytes)
 
 
-class LeechSearch(nn.Module):
+@register_search("leech-shell")
+class LeechSearch(StructuredSearch):
     """Structured exact search on the 196,560 minimal vectors of the Leech lattice.
 
     The shell splits into three shapes (integer frame ``√8 Λ24``, SPLAG ch. 4 §11), and for
@@ -170,38 +281,36 @@ class LeechSearch(nn.Module):
     """
 
     #: approximate bytes of temporaries per token and per byte of the input dtype
-    _WORDS_PER_TOKEN = 4096 * 4 + 759 * 6 + 3 * 256 * 2 + 3 * 16 * 4 * 2
+    _WORDS_PER_TOKEN = (layout.N_CODEWORDS * 4 + layout.N_OCTADS * 6 + 3 * 256 * 2
+                        + 3 * 16 * 4 * 2)
+    auto_rule = LEECH_AUTO_SEARCH
 
     def __init__(self, memory_budget_bytes: int = DEFAULT_MEMORY_BUDGET):
         super().__init__()
-        from lattiq.lattices.golay import golay_code
-        from lattiq.lattices.leech import pair_rank_table
-
-        G = golay_code()
+        lay = layout.leech_layout()
         self.memory_budget_bytes = int(memory_budget_bytes)
-        cw = G.codewords.astype(np.int64)  # (4096, 24)
-        octads = G.octads.astype(np.int64)  # (759, 8)
-        oct_ind = np.zeros((24, 759), np.float32)
-        oct_ind[octads.T, np.arange(759)[None, :]] = 1.0
-        pw8 = 1 << np.arange(8, dtype=np.int64)
-        cw_bytes = np.stack([cw[:, 8 * b : 8 * b + 8] @ pw8 for b in range(3)], axis=1)
-        oct_mask = np.zeros((759, 24), np.int64)
-        oct_mask[np.arange(759)[:, None], octads] = 1
-        oct_bytes = np.stack([oct_mask[:, 8 * b : 8 * b + 8] @ pw8 for b in range(3)], axis=1)
-        nib = ((np.arange(16)[:, None] >> np.arange(4)) & 1).astype(bool)  # (16, 4)
         p = np.arange(256)
         reg = lambda name, a: self.register_buffer(name, torch.as_tensor(a), persistent=False)
-        reg("pair_rank", pair_rank_table().copy())
-        reg("oct_ind", oct_ind)
-        reg("oct_pos", octads)
-        reg("oct_bytes", oct_bytes)
-        reg("sgn", (1 - 2 * cw.T).astype(np.float32))  # (24, 4096)
-        reg("cw_bits", cw.astype(bool))  # (4096, 24)
-        reg("cw_bytes", cw_bytes)  # (4096, 3)
-        reg("nib", nib)
+        reg("pair_rank", lay.pair_rank.copy())
+        reg("oct_ind", lay.octad_mask.T.astype(np.float32))  # (24, 759)
+        reg("oct_pos", lay.octads.copy())  # (759, 8)
+        reg("oct_bytes", lay.octad_bytes.astype(np.int64))  # (759, 3)
+        reg("sgn", lay.codeword_signs.T.astype(np.float32))  # (24, 4096)
+        reg("cw_bits", lay.codewords.astype(bool))  # (4096, 24)
+        reg("cw_bytes", lay.codeword_bytes.astype(np.int64))  # (4096, 3)
+        reg("nib", ((np.arange(16)[:, None] >> np.arange(4)) & 1).astype(bool))  # (16, 4)
         reg("lo", p & 15)
         reg("hi", p >> 4)
-        reg("pow7", 1 << np.arange(7, dtype=np.int64))
+        reg("rank_w", lay.sign_rank_weights.copy())  # (8,)
+
+    @classmethod
+    def from_structure(cls, structure: Any, memory_budget_bytes: int) -> LeechSearch:
+        return cls(memory_budget_bytes)
+
+    def codebook(self, spec: Any) -> tuple[torch.Tensor, float]:
+        """The int8 shell and ``1/√32`` (a quarter of the float32 table's memory)."""
+        st = spec.structure
+        return torch.as_tensor(np.array(st.vectors)), float(st.int_scale)
 
     def _nibble_max_signed(self, xb: torch.Tensor) -> torch.Tensor:
         """``(c, 3, 8) -> (c, 3, 256)``: ``max_{i} (bit_i(p) ? x_i : -x_i)`` per byte."""
@@ -229,7 +338,7 @@ class LeechSearch(nn.Module):
         sA = 4 * v2.sum(1)
         i = torch.minimum(i2[:, 0], i2[:, 1])
         j = torch.maximum(i2[:, 0], i2[:, 1])
-        idxA = 4 * self.pair_rank[i, j] + 2 * neg[rows, i].long() + neg[rows, j].long()
+        idxA = layout.index_a(self.pair_rank[i, j], neg[rows, i].long(), neg[rows, j].long())
         # shape B: ±2 on an octad, an even number of minus signs
         oct_ind = self.oct_ind.to(dt)
         osum = a @ oct_ind  # (c, 759)
@@ -245,7 +354,7 @@ class LeechSearch(nn.Module):
         jm = a.gather(1, pos).argmin(dim=1)
         flip = (torch.arange(8, device=x.device) == jm[:, None]) & (odd[rows, o] > 0.5)[:, None]
         negp = negp ^ flip
-        idxB = 1104 + 128 * o + (negp[:, :7].long() * self.pow7).sum(1)
+        idxB = layout.index_b(o, (negp.long() * self.rank_w).sum(1))
         # shape C: sign pattern of a Golay codeword, ∓3 at the best special position
         S = x @ self.sgn.to(dt)  # (c, 4096)
         M = self._nibble_max_signed(x.reshape(c, 3, 8))  # (c, 3, 256)
@@ -253,7 +362,7 @@ class LeechSearch(nn.Module):
         mt = torch.maximum(torch.maximum(M[:, 0, cb[:, 0]], M[:, 1, cb[:, 1]]), M[:, 2, cb[:, 2]])
         sC, k = (S + 4 * mt).max(dim=1)
         t = torch.where(self.cw_bits[k], x, -x).argmax(dim=1)
-        idxC = 98256 + 24 * k + t
+        idxC = layout.index_c(k, t)
         w = torch.stack([sA, sB, sC], dim=1).argmax(dim=1)
         return torch.where(w == 0, idxA, torch.where(w == 1, idxB, idxC))
 
@@ -301,7 +410,8 @@ class _KeyIndex(nn.Module):
         return torch.where(hit, self.order[pos], torch.full_like(pos, -1))
 
 
-class RootSearch(nn.Module):
+@register_search("roots")
+class RootSearch(StructuredSearch):
     """Structured search on the roots of E8 (240) or D4 (24).
 
     .. math::
@@ -328,6 +438,10 @@ class RootSearch(nn.Module):
         # unit root (a ±1 pair has norm 2) -> integer frame of the code
         self._to_int = 1.0 / (math.sqrt(2.0) * float(int_scale))
 
+    @classmethod
+    def from_structure(cls, structure: Any, memory_budget_bytes: int) -> RootSearch:
+        return cls(structure.lattice, structure.vectors, structure.int_scale)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (n, d) -> (n,)
         xs = torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
         n, d = xs.shape
@@ -349,13 +463,16 @@ class RootSearch(nn.Module):
         return _finalize(x, self.lookup(v))
 
 
-class SignSearch(nn.Module):
+@register_search("sign")
+class SignSearch(StructuredSearch):
     """Search on a binary code ``{±1/√d}^d``: the sign of each coordinate.
 
     .. math:: \\hat c(x)_i = \\operatorname{sign}(x_i)/\\sqrt d, \\quad \\operatorname{sign}(0) = +1
 
-    The index packs one bit per coordinate; ``bit_order`` and ``negative_bit`` describe the
-    registry's convention (checked against the code when the quantizer is built).
+    The index packs one bit per coordinate, in the convention the code declares
+    (:class:`~lattiq.spherecodes.structure.SignStructure`: ``negative_bit``,
+    ``little_endian``). Codes come from the signs (:meth:`codes`), with no table; on CPU
+    this O(d) search runs in place of the code's compiled one.
 
     References
     ----------
@@ -374,6 +491,17 @@ class SignSearch(nn.Module):
             p = p[::-1].copy()
         self.register_buffer("weights", torch.as_tensor(1 << p), persistent=False)
 
+    compiled_cpu = False
+    computes_codes = True
+
+    @classmethod
+    def from_structure(cls, structure: Any, memory_budget_bytes: int) -> SignSearch:
+        return cls(structure.dim, structure.negative_bit, structure.little_endian)
+
+    def codebook(self, spec: Any) -> tuple[torch.Tensor, None]:
+        """No table: :meth:`codes` builds codewords from their index bits."""
+        return torch.zeros(0, self.dim), None
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (n, d) -> (n,)
         neg = x < 0
         bits = neg if self.negative_bit == 1 else ~neg
@@ -389,70 +517,8 @@ class SignSearch(nn.Module):
         return self.signs(idx) * (1.0 / math.sqrt(self.dim))
 
 
-@functools.lru_cache(maxsize=1)
-def _leech_numba_tables():
-    from lattiq.lattices.golay import golay_code
-    from lattiq.lattices.leech import pair_rank_table
-
-    G = golay_code()
-    pw = 1 << np.arange(24, dtype=np.int64)
-    cw_mask = G.codewords.astype(np.int64) @ pw
-    octs = G.octads.astype(np.int64)
-    oct_mask = (1 << octs).sum(axis=1)
-    p = np.arange(256)
-    pop = ((p[:, None] >> np.arange(8)) & 1).sum(1)
-    parity8 = (pop & 1).astype(np.int64)
-    low_bit = np.zeros(256, np.int64)
-    low_bit[1:] = [(q & -q).bit_length() - 1 for q in range(1, 256)]
-    e0_order = np.argsort(pop, kind="stable").astype(np.int64)
-    return cw_mask, oct_mask, octs, pair_rank_table().copy(), parity8, low_bit, e0_order
-
-
-def leech_nearest_numba(x) -> np.ndarray:
-    """Nearest Leech shell-1 vector on the CPU with a compiled kernel (same result as
-    :class:`LeechSearch`).
-
-    .. math::
-        \\hat v(x) = \\operatorname{arg\\,max}_{v \\in \\Lambda_{24}(4)} \\langle x, v\\rangle
-
-    The three shapes are searched as in :class:`LeechSearch`, one token at a time with
-    per-byte subset tables (sum, min and max of ``|x_i|`` over each of the 256 subsets of
-    each byte of coordinates). For the ``(∓3, ±1²³)`` shape the score of Golay codeword
-    ``c`` is ``Σ|x| − 2(Σ_{e}|x_i| − 2 max_{e}|x_i|)`` with ``e = c ⊕ [x < 0]``; codewords
-    are visited in groups of 16 sharing their first byte (the generator is systematic), and a
-    group is skipped when ``Σ|x| + 4 max|x| − 2 Σ_{e_0}|x_i|`` cannot beat the best score so
-    far, which prunes most of the 4096 codewords without changing the result.
-
-    Parameters
-    ----------
-    x : array or CPU tensor (n, 24), float32 or float64
-
-    Returns
-    -------
-    ndarray (n,) int64, ``-1`` for rows with NaN/Inf, ``0`` for zero rows.
-
-    References
-    ----------
-    J.-P. Adoul and M. Barth, IEEE Trans. Inf. Theory 34(5), 1988.
-    """
-    from ._kernels import leech_nearest_kernel
-
-    if isinstance(x, torch.Tensor):
-        if x.device.type != "cpu":
-            raise ValueError(f"the numba kernel runs on CPU tensors, got device {x.device}")
-        x = x.detach().numpy()
-    arr = np.asarray(x)
-    if arr.ndim != 2 or arr.shape[1] != 24:
-        raise ValueError(f"expected shape (n, 24), got {arr.shape}")
-    if arr.dtype not in (np.float32, np.float64):
-        raise TypeError(f"expected float32 or float64 input, got {arr.dtype}")
-    arr = np.ascontiguousarray(arr)
-    out = np.empty(arr.shape[0], np.int64)
-    leech_nearest_kernel(arr, *_leech_numba_tables(), out)
-    return out
-
-
-class LeechSubsetSearch(nn.Module):
+@register_search("leech-subset")
+class LeechSubsetSearch(StructuredSearch):
     """Structured search on a code made of Leech shell vectors (``leech-4600``,
     ``leech-891``): lift the input to ``R^24``, then take the best member of each family.
 
@@ -472,27 +538,27 @@ class LeechSubsetSearch(nn.Module):
     Conway & Sloane, SPLAG, ch. 6 (Λ22, Λ23) and ch. 14; Adoul & Barth (1988).
     """
 
-    def __init__(self, code):
+    def __init__(self, subset: Any, lift: np.ndarray):
         super().__init__()
-        from lattiq.lattices.golay import golay_code
         from lattiq.lattices.leech import leech_shell1
 
-        sub = code._subset
-        shell = leech_shell1()
-        G = golay_code()
-        d = code.dim
-        lift = np.asarray(code._lift(np.eye(d)), dtype=np.float64)  # (d, 24)
-        explicit = np.concatenate([sub.a_pairs[:, 4], 98256 + 24 * sub.c_words + sub.c_special])
+        lay = layout.leech_layout()
+        explicit = np.concatenate([subset.a_pairs[:, 4],
+                                   layout.index_c(subset.c_words, subset.c_special)])
         reg = lambda name, a: self.register_buffer(name, torch.as_tensor(a), persistent=False)
-        reg("lift", lift.astype(np.float32))
-        reg("vecs", shell[explicit].astype(np.float32).T.copy())  # (24, nA + nC)
+        reg("lift", np.asarray(lift, dtype=np.float32))  # (d, 24)
+        reg("vecs", leech_shell1()[explicit].astype(np.float32).T.copy())  # (24, nA + nC)
         reg("vec_leech", explicit.astype(np.int64))
-        reg("oct_pos", G.octads[sub.b_octads].astype(np.int64))  # (nB, 8)
-        reg("oct_id", sub.b_octads.astype(np.int64))
-        reg("fixed", sub.b_fixed.copy())  # (nB, 8) bool
-        reg("leech_index", sub.leech_index.astype(np.int64))
-        reg("pow7", 1 << np.arange(7, dtype=np.int64))
-        self.has_b = sub.b_octads.size > 0
+        reg("oct_pos", lay.octads[subset.b_octads])  # (nB, 8)
+        reg("oct_id", subset.b_octads.astype(np.int64))
+        reg("fixed", subset.b_fixed.copy())  # (nB, 8) bool
+        reg("leech_index", subset.leech_index.astype(np.int64))
+        reg("rank_w", lay.sign_rank_weights.copy())  # (8,)
+        self.has_b = subset.b_octads.size > 0
+
+    @classmethod
+    def from_structure(cls, structure: Any, memory_budget_bytes: int) -> LeechSubsetSearch:
+        return cls(structure.subset, structure.lift)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (n, d) -> (n,)
         xs = torch.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0)
@@ -516,7 +582,7 @@ class LeechSubsetSearch(nn.Module):
             jm = torch.where(fo, ab[rows, o], inf).argmin(dim=1)
             flip = (torch.arange(8, device=y.device) == jm[:, None]) & (odd[rows, o] == 1)[:, None]
             neg = neg ^ flip
-            leechB = 1104 + 128 * self.oct_id[o] + (neg[:, :7].long() * self.pow7).sum(1)
+            leechB = layout.index_b(self.oct_id[o], (neg.long() * self.rank_w).sum(1))
             leech = torch.where(sB > sE, leechB, leech)
         idx = torch.searchsorted(self.leech_index, leech)
         return _finalize(x, idx)

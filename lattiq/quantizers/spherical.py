@@ -6,21 +6,21 @@ Shape legend: ``...`` leading batch shape, ``d`` the code's dimension, ``K`` its
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import torch
 
-from ._codebook import CodeSpec, resolve_code
+from lattiq.spherecodes.code import SphericalCode
+
+from ._codebook import resolve_code
 from .base import Quantizer, QuantizerOutput
+from .registry import register_quantizer
 from .search import (
     DEFAULT_MEMORY_BUDGET,
-    LeechSearch,
-    LeechSubsetSearch,
-    RootSearch,
-    SignSearch,
-    leech_nearest_numba,
+    LEECH_AUTO_SEARCH,
+    rule_choice,
+    search_class,
     tiled_nearest,
 )
 from .usage import CodeUsage
@@ -31,33 +31,14 @@ __all__ = ["LEECH_AUTO_SEARCH", "NAN_POLICIES", "SEARCH_BACKENDS", "SphericalQua
 NAN_POLICIES = ("raise", "sentinel")
 SEARCH_BACKENDS = ("auto", "torch", "numba", "tiled")
 
-#: Which search ``search_backend="auto"`` runs for the Leech code, per device type: rows
-#: ``(from_tokens, search)``; the last row whose ``from_tokens`` is at most the number of
-#: tokens in the call wins. Searches: ``"numba"`` (the compiled CPU kernel), ``"torch"``
-#: (the structured :class:`~lattiq.quantizers.search.LeechSearch`), ``"tiled"`` (the
-#: matmul-argmax over all 196,560 codewords, cuBLAS on CUDA). Device types not listed use
-#: ``"torch"``. All three return the same indices (tested); only the speed differs.
-#:
-#: * ``cpu``: measured (``docs/benchmarks.md``): the compiled kernel is about 27x the
-#:   torch structured search and over 100x the tiled one, at every batch size.
-#: * ``cuda``: **provisional, not measured** — no GPU has run ``benchmarks/gpu_check.sh``
-#:   yet. The guess: cuBLAS brute force wins while kernel launches dominate the structured
-#:   search (small batches), the structured search above (it does about 25x fewer
-#:   multiply-adds per token). Set the crossover from the first GPU table.
-LEECH_AUTO_SEARCH: dict[str, tuple[tuple[int, str], ...]] = {
-    "cpu": ((0, "numba"),),
-    "cuda": ((0, "tiled"), (4096, "torch")),  # PROVISIONAL: pending the first GPU run
-}
-
 
 def leech_auto_search(device_type: str, n_tokens: int) -> str:
     """The Leech search that ``"auto"`` picks for ``n_tokens`` tokens on ``device_type``,
-    read from :data:`LEECH_AUTO_SEARCH`."""
-    choice = "torch"
-    for start, name in LEECH_AUTO_SEARCH.get(device_type, ()):
-        if n_tokens >= start:
-            choice = name
-    return choice
+    read from :data:`~lattiq.quantizers.search.LEECH_AUTO_SEARCH` (the rule of
+    :class:`~lattiq.quantizers.search.LeechSearch`)."""
+    return rule_choice(LEECH_AUTO_SEARCH, device_type, n_tokens)
+
+
 #: codebooks up to this size get a float table for ``indices_to_codes``
 _MAX_TABLE = 2**22
 
@@ -67,55 +48,6 @@ def _is_compiling() -> bool:
         return bool(torch.compiler.is_compiling())
     except AttributeError:  # pragma: no cover - older torch
         return False
-
-
-_LEECH_ORDER_OK: set[str] = set()
-
-
-def _check_leech_order(sha256: str, points: np.ndarray) -> None:
-    from lattiq.lattices.leech import leech_shell1
-
-    if sha256 in _LEECH_ORDER_OK:
-        return
-    ref = leech_shell1().astype(np.float64) / math.sqrt(32.0)
-    if points.shape != ref.shape or not np.allclose(points, ref, atol=1e-9):
-        raise ValueError(
-            "the registry's 'leech' code is not in the order of "
-            "lattiq.lattices.leech.leech_shell1(); the structured search needs that order"
-        )
-    _LEECH_ORDER_OK.add(sha256)
-
-
-def _sign_convention(spec: CodeSpec) -> tuple[int, bool]:
-    """Find how a binary code packs signs into indices: (negative_bit, little_endian)."""
-    d = spec.dim
-    code = spec.code
-    probe = [0] + [1 << i for i in range(d)]
-
-    def vec(k: int) -> np.ndarray:
-        if code is not None and hasattr(code, "vectors"):
-            return np.asarray(code.vectors(np.array([k], dtype=np.int64)), np.float64)[0]
-        return spec.points[k]
-
-    rows = np.stack([vec(k) for k in probe])
-    neg = rows < 0
-    for negative_bit in (1, 0):
-        base = neg[0] if negative_bit == 1 else ~neg[0]
-        if base.any():
-            continue
-        for little in (True, False):
-            ok = True
-            for i in range(d):
-                pos = i if little else d - 1 - i
-                want = np.zeros(d, bool)
-                want[pos] = True
-                got = neg[i + 1] if negative_bit == 1 else ~neg[i + 1]
-                if not np.array_equal(got, want):
-                    ok = False
-                    break
-            if ok:
-                return negative_bit, little
-    raise ValueError(f"cannot read the bit convention of binary code {spec.name!r}")
 
 
 class _NormalizedSTE(torch.autograd.Function):
@@ -141,17 +73,6 @@ class _NormalizedSTE(torch.autograd.Function):
         gz = z * (-dot)
         gz.add_(g).mul_(inv)
         return gz, None, None
-
-
-def _has_structured_nearest(code: Any) -> bool:
-    """Whether a registry code overrides the generic (tiled) nearest-codeword search."""
-    try:
-        from lattiq.spherecodes import SphericalCode
-    except ImportError:  # pragma: no cover - registry absent
-        return False
-    if not isinstance(code, SphericalCode):
-        return False
-    return type(code)._nearest is not SphericalCode._nearest
 
 
 def _registry_nearest(code: Any, x: torch.Tensor, budget: int) -> torch.Tensor:
@@ -181,6 +102,7 @@ def _inv_norm(zf: torch.Tensor) -> torch.Tensor:
     return inv
 
 
+@register_quantizer("spherical", legacy="SphericalQuantizer")
 class SphericalQuantizer(Quantizer):
     """Quantize to the nearest codeword of a fixed spherical code, with a straight-through
     gradient.
@@ -195,17 +117,20 @@ class SphericalQuantizer(Quantizer):
     rebuilt from the registry; the code's name and sha256 go into :meth:`config` and into the
     module's extra state, and both are checked when loading.
 
-    The search is exact and never forms a ``tokens × K`` matrix: a structured search for the
-    Leech code (batched torch ops on any device, a compiled numba kernel on CPU), E8 and D4
-    roots and binary codes, and a tiled matmul-argmax for every other code. Quantization runs
-    in float32 (float64 when ``z`` is float64) with autocast off; codes come back in
-    ``z.dtype``.
+    The search is exact and never forms a ``tokens × K`` matrix. It is chosen by what the
+    code is: the code's :attr:`~lattiq.spherecodes.SphericalCode.structure` names a kind
+    (``"leech-shell"``, ``"leech-subset"``, ``"roots"``, ``"sign"``, ...), and the search
+    registered for that kind (:func:`~lattiq.quantizers.search.register_search`) runs as
+    batched torch ops on any device, beside the code's own compiled numba search on CPU;
+    codes without a structure get a tiled matmul-argmax. Quantization runs in float32
+    (float64 when ``z`` is float64) with autocast off; codes come back in ``z.dtype``.
 
     Parameters
     ----------
     code : str or SphericalCode
         A registry name (``"leech"``, ``"e8"``, ``"bsq-16"``, ``"random-24-196560"``...) or a
-        code object with ``name``, ``dim``, ``size`` and ``points``.
+        code object with ``name``, ``dim``, ``size`` and ``points`` (and optionally a
+        ``structure``; without one it is searched by the tiled matmul-argmax).
     nan_policy : {"raise", "sentinel"}
         What a token holding NaN/Inf does. ``"raise"``: a ``ValueError`` naming how many
         values and which tokens. ``"sentinel"``: such tokens get index ``-1``, a zero code and
@@ -217,12 +142,13 @@ class SphericalQuantizer(Quantizer):
         ``"auto"``: for the Leech code, the search :data:`LEECH_AUTO_SEARCH` names for the
         device and the number of tokens (on CPU the compiled kernel; on CUDA, provisionally,
         cuBLAS brute force for small batches and the structured torch search for large
-        ones); for other codes, on CPU tensors a compiled numba kernel where one exists
-        (the registry code's structured search), the torch search otherwise and on every
-        other device. Under ``torch.compile`` "auto" always runs the torch search.
-        ``"numba"``: the compiled kernel on CPU tensors (the torch search elsewhere);
-        refuses codes without one. ``"torch"``: the torch search everywhere. ``"tiled"``:
-        the matmul-argmax for any code. Every choice returns the same indices.
+        ones); for other codes, on CPU tensors the code's compiled numba search where it
+        declares a structure (binary codes excepted: their torch search is faster), the
+        torch search otherwise and on every other device. Under ``torch.compile`` "auto"
+        always runs the torch search. ``"numba"``: the compiled kernel on CPU tensors (the
+        torch search elsewhere); refuses codes without one. ``"torch"``: the torch search
+        everywhere. ``"tiled"``: the matmul-argmax for any code. Every choice returns the
+        same indices.
     track_usage : bool
         Update :attr:`usage` in training mode.
 
@@ -266,64 +192,45 @@ class SphericalQuantizer(Quantizer):
         self.search_backend = search_backend
         self.track_usage = bool(track_usage)
 
-        kind = spec.search if search_backend != "tiled" else "tiled"
-        self._int_scale = 1.0
-        self._sign: SignSearch | None = None
-        if kind == "leech":
-            if spec.code is not None:
-                _check_leech_order(spec.sha256, spec.points)
-            from lattiq.lattices.leech import leech_shell1
-
-            self.search = LeechSearch(self.memory_budget_bytes)
-            self.register_buffer(
-                "codebook", torch.as_tensor(leech_shell1().copy()), persistent=False
-            )
-            self._int_scale = 1.0 / math.sqrt(32.0)
-        elif kind in ("e8", "d4") and spec.int_points is not None:
-            self.search = RootSearch(kind, spec.int_points, spec.int_scale)
-            self.register_buffer(
-                "codebook", torch.as_tensor(spec.points.astype(np.float32)), persistent=False
-            )
-        elif kind == "leech-subset" and hasattr(spec.code, "_subset"):
-            self.search = LeechSubsetSearch(spec.code)
-            self.register_buffer(
-                "codebook", torch.as_tensor(spec.points.astype(np.float32)), persistent=False
-            )
-        elif kind == "sign":
-            neg_bit, little = _sign_convention(spec)
-            self.search = SignSearch(spec.dim, neg_bit, little)
-            self._sign = self.search
-            self.register_buffer("codebook", torch.zeros(0, spec.dim), persistent=False)
+        # the search: the one registered for the code's structure, else the tiled argmax
+        structure = spec.structure
+        cls = None if search_backend == "tiled" else search_class(structure.kind)
+        self._int_scale: float | None = None
+        self._codes_from_search = False
+        if cls is not None:
+            self.search = cls.from_structure(structure, self.memory_budget_bytes)
+            table, self._int_scale = self.search.codebook(spec)
+            self._codes_from_search = cls.computes_codes
         else:
             if spec.size > _MAX_TABLE * 16:
                 raise ValueError(
                     f"code {spec.name!r} has {spec.size} codewords and no structured search"
                 )
             self.search = None  # tiled matmul-argmax over self.codebook
-            self.register_buffer(
-                "codebook", torch.as_tensor(spec.points.astype(np.float32)), persistent=False
-            )
-        self.search_kind = "tiled" if self.search is None else kind
+            table = torch.as_tensor(spec.points.astype(np.float32))
+        self.register_buffer("codebook", table, persistent=False)
+        self.search_kind = "tiled" if self.search is None else structure.kind
         self.cpu_kernel = self._pick_cpu_kernel(search_backend)
         self.usage = CodeUsage(spec.size)
 
-    def _pick_cpu_kernel(self, backend: str) -> str | None:
-        """Name of the compiled kernel used for CPU tensors outside ``torch.compile``:
-        ``"registry"`` (the code's own structured numba search), ``"leech-numba"`` (this
-        package's kernel) or None (the torch search runs everywhere)."""
-        if backend in ("torch", "tiled") or self.search_kind == "sign":
-            return None  # (signs: the torch search is already O(d) and vectorized)
+    def _pick_cpu_kernel(self, backend: str) -> bool:
+        """Whether CPU tensors (outside ``torch.compile``) go to the code's own compiled
+        structured search (:meth:`lattiq.spherecodes.SphericalCode.nearest`): for a
+        ``SphericalCode`` that declares a structure, unless the torch search is asked for or
+        its table entry says it is faster (binary codes)."""
+        if backend in ("torch", "tiled"):
+            return False
+        if self.search is not None and not type(self.search).compiled_cpu:
+            return False
         code = self.spec.code
-        if code is not None and _has_structured_nearest(code):
-            return "registry"
-        if self.search_kind == "leech":
-            return "leech-numba"
+        if isinstance(code, SphericalCode) and self.spec.structure.kind != "none":
+            return True
         if backend == "numba":
             raise ValueError(
                 f"search_backend='numba': code {self.code_name!r} has no compiled structured "
                 "search; use 'auto'"
             )
-        return None
+        return False
 
     # ------------------------------------------------------------------ properties
     @property
@@ -379,12 +286,13 @@ class SphericalQuantizer(Quantizer):
         ``torch.compile``: ``"numba"``, ``"torch"`` or ``"tiled"``."""
         if self.search is None:
             return "tiled"
-        if self.search_kind == "leech" and self.search_backend == "auto":
-            choice = leech_auto_search(device_type, int(n_tokens))
-            if choice != "numba" or self.cpu_kernel is not None:
+        rule = type(self.search).auto_rule
+        if rule is not None and self.search_backend == "auto":
+            choice = rule_choice(rule, device_type, int(n_tokens))
+            if choice != "numba" or self.cpu_kernel:
                 return choice
             return "torch"
-        if self.cpu_kernel is not None and device_type == "cpu":
+        if self.cpu_kernel and device_type == "cpu":
             return "numba"
         return "torch"
 
@@ -394,20 +302,17 @@ class SphericalQuantizer(Quantizer):
         else:
             choice = self.search_for(x.shape[0], x.device.type)
         if choice == "numba" and x.device.type == "cpu":
-            if self.cpu_kernel == "leech-numba":
-                return torch.from_numpy(leech_nearest_numba(x.detach()))
             return _registry_nearest(self.spec.code, x.detach(), self.memory_budget_bytes)
         if choice == "tiled" or self.search is None:
-            # (for the Leech code the buffer is the int8 shell: one norm, so the argmax is
-            # that of the unit codewords)
+            # (a scaled integer table has one norm, so its argmax is that of the unit codewords)
             return tiled_nearest(x.detach(), self.codebook.to(x.dtype), self.memory_budget_bytes)
         return self.search(x.detach())
 
     def _lookup(self, idx: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         """Codes for valid indices, no checks: (...) -> (..., d)."""
-        if self._sign is not None:
-            return self._sign.codes(idx).to(dtype)
-        if self.search_kind == "leech":
+        if self._codes_from_search:
+            return self.search.codes(idx).to(dtype)
+        if self._int_scale is not None:
             return self.codebook[idx].to(dtype).mul_(self._int_scale)
         return self.codebook[idx].to(dtype)
 
@@ -481,7 +386,7 @@ class SphericalQuantizer(Quantizer):
     def config(self) -> dict:
         """JSON-able description; :meth:`from_config` rebuilds the layer from it."""
         return {
-            "type": "SphericalQuantizer",
+            "type": self.kind,
             "code": self.code_name,
             "code_sha256": self.code_sha256,
             "dim": self.dim,

@@ -28,6 +28,15 @@ if TYPE_CHECKING:  # for type checkers and the API docs; at run time see __getat
     from .code import ExactForm, SphericalCode
     from .design import design_strength, design_strength_from_distribution
     from .registry import CODE_FAMILIES, EXAMPLE_CODES, get_code, list_codes
+    from .structure import (
+        NO_STRUCTURE,
+        CodeStructure,
+        FibonacciStructure,
+        LeechShellStructure,
+        LeechSubsetStructure,
+        RootStructure,
+        SignStructure,
+    )
     from .usage import (
         UsageStats,
         bits_per_codeword,
@@ -40,8 +49,15 @@ if TYPE_CHECKING:  # for type checkers and the API docs; at run time see __getat
 #: public name -> submodule that defines it
 _EXPORTS = {
     "CODE_FAMILIES": "registry",
+    "CodeStructure": "structure",
     "EXAMPLE_CODES": "registry",
     "ExactForm": "code",
+    "FibonacciStructure": "structure",
+    "LeechShellStructure": "structure",
+    "LeechSubsetStructure": "structure",
+    "NO_STRUCTURE": "structure",
+    "RootStructure": "structure",
+    "SignStructure": "structure",
     "SphericalCode": "code",
     "UsageStats": "usage",
     "bits_per_codeword": "usage",
@@ -62,8 +78,15 @@ _EXPORTS = {
 
 __all__ = [
     "CODE_FAMILIES",
+    "CodeStructure",
     "EXAMPLE_CODES",
     "ExactForm",
+    "FibonacciStructure",
+    "LeechShellStructure",
+    "LeechSubsetStructure",
+    "NO_STRUCTURE",
+    "RootStructure",
+    "SignStructure",
     "SphericalCode",
     "UsageStats",
     "bits_per_codeword",

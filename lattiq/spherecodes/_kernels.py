@@ -11,6 +11,10 @@ import math
 import numba
 import numpy as np
 
+from lattiq.lattices.leech_layout import CODEWORD_SIGNS, OCTAD_SIGNS, OFFSET_B, OFFSET_C
+
+from ._kernels_leech import octad_score
+
 #: 1 / golden ratio, the Kronecker step of the spherical Fibonacci points.
 FIB_ALPHA = (math.sqrt(5.0) - 1.0) / 2.0
 
@@ -129,34 +133,12 @@ def leech_subset_kernel(X, out, a_pairs, b_octads, b_fixed, octads, c_words, c_s
         # shape B: fixed +2 positions, free positions with an even number of minus signs
         for e in range(b_octads.shape[0]):
             o = b_octads[e]
-            fixed = 0.0
-            tot = 0.0
-            mn = np.inf
-            rk = 0
-            neg = 0
+            fm = 0
             for q in range(8):
-                v = x[octads[o, q]]
                 if b_fixed[e, q]:
-                    fixed += v
-                else:
-                    a = abs(v)
-                    tot += a
-                    mn = min(mn, a)
-                    if v < 0.0:
-                        neg += 1
-                        if q < 7:
-                            rk |= 1 << q
-            if neg % 2 == 1:
-                tot -= 2.0 * mn
-                best_r = -1
-                for q in range(8):
-                    if not b_fixed[e, q] and abs(x[octads[o, q]]) == mn:
-                        cand = rk if q == 7 else rk ^ (1 << q)
-                        if best_r < 0 or cand < best_r:
-                            best_r = cand
-                rk = best_r
-            s = 2.0 * (fixed + tot)
-            li = 1104 + 128 * o + rk
+                    fm |= 1 << q
+            s, rk = octad_score(x, 0, octads, o, fm)
+            li = OFFSET_B + OCTAD_SIGNS * o + rk
             if s > best or (s == best and li < best_li):
                 best = s
                 best_li = li
@@ -168,7 +150,7 @@ def leech_subset_kernel(X, out, a_pairs, b_octads, b_fixed, octads, c_words, c_s
                 t = c_special[e]
                 s = P[0, cwb[k, 0]] + P[1, cwb[k, 1]] + P[2, cwb[k, 2]]
                 s -= 4.0 * signs[k, t] * x[t]
-                li = 98256 + 24 * k + t
+                li = OFFSET_C + CODEWORD_SIGNS * k + t
                 if s > best or (s == best and li < best_li):
                     best = s
                     best_li = li

@@ -31,6 +31,8 @@ import numpy as np
 
 from lattiq.lattices._arrays import kernel_array
 
+from .structure import NO_STRUCTURE, CodeStructure
+
 __all__ = ["ExactForm", "SphericalCode", "MAX_MATERIALIZE_BYTES", "UNIT_TOL"]
 
 #: Largest float64 point array a code builds on request (bytes).
@@ -299,6 +301,13 @@ class SphericalCode:
         """Scale of :attr:`int_points` (``1/sqrt(norm)``), or ``None``."""
         e = self._exact
         return e.scale if e is not None and e.basis is None else None
+
+    @property
+    def structure(self) -> CodeStructure:
+        """A description of the code's structure (:mod:`lattiq.spherecodes.structure`), from
+        which a caller picks a search: :data:`~lattiq.spherecodes.structure.NO_STRUCTURE`
+        (kind ``"none"``) unless the code's family declares one."""
+        return NO_STRUCTURE
 
     @property
     def bits(self) -> float:

@@ -21,6 +21,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 
 from .code import MAX_MATERIALIZE_BYTES, ExactForm, SphericalCode
+from .structure import FibonacciStructure, RootStructure, SignStructure
 
 __all__ = [
     "BinaryCode",
@@ -88,6 +89,13 @@ class RootCode(SphericalCode):
         else:  # pragma: no cover
             raise ValueError(f"unknown root code {kind!r}")
         self._half = kind == "e8"
+        e = self._exact
+        self._structure = RootStructure(kind, e.vectors, e.scale)
+
+    @property
+    def structure(self) -> RootStructure:
+        """``"roots"``: the lattice (``"e8"`` or ``"d4"``) and the integer form."""
+        return self._structure
 
     def _nearest(self, X):
         from .search import roots_nearest
@@ -133,6 +141,12 @@ class BinaryCode(SphericalCode):
             raise ValueError(f"bsq-<d> needs 2 <= d <= {self.MAX_DIM} (int64 indices), got {d}")
         super().__init__(f"bsq-{d}", d, 2**d)
         self._scale = 1.0 / math.sqrt(d)
+        self._structure = SignStructure(d, negative_bit=1, little_endian=True)
+
+    @property
+    def structure(self) -> SignStructure:
+        """``"sign"``: bit ``i`` of the index set means coordinate ``i`` negative."""
+        return self._structure
 
     def _signs(self, idx: np.ndarray) -> np.ndarray:
         return 1 - 2 * ((idx[:, None] >> np.arange(self.dim, dtype=np.int64)) & 1)
@@ -215,6 +229,12 @@ class FibonacciCode(SphericalCode):
         if not 2 <= n <= self.MAX_N:
             raise ValueError(f"fibonacci-<N> needs 2 <= N <= {self.MAX_N}, got {n}")
         super().__init__(f"fibonacci-{n}", 3, n)
+        self._structure = FibonacciStructure(n)
+
+    @property
+    def structure(self) -> FibonacciStructure:
+        """``"fibonacci"``: searched by the inverse mapping."""
+        return self._structure
 
     def _build_points(self):
         from ._kernels import fibonacci_points_kernel

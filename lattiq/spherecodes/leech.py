@@ -42,17 +42,19 @@ from functools import lru_cache
 
 import numpy as np
 
-from lattiq.lattices.golay import golay_code
-from lattiq.lattices.leech import (
-    LEECH_SHELL1_SIZE,
-    SHAPE_OFFSETS,
-    leech_contains_int,
-    leech_shell1,
-    leech_shell1_index,
-    pair_rank_table,
+from lattiq.lattices.leech import leech_contains_int, leech_shell1, leech_shell1_index
+from lattiq.lattices.leech_layout import (
+    CODEWORD_SIGNS,
+    OCTAD_SIGNS,
+    OFFSET_B,
+    OFFSET_C,
+    PAIR_SIGNS,
+    SHELL_SIZE,
+    leech_layout,
 )
 
 from .code import ExactForm, SphericalCode
+from .structure import LeechShellStructure, LeechSubsetStructure
 
 __all__ = ["LeechCode", "LeechKissingCode", "LeechSubset", "leech_vectors_int"]
 
@@ -61,45 +63,29 @@ def leech_vectors_int(indices) -> np.ndarray:
     """Closed-form inverse of the Leech shell rank: indices ``(n,)`` -> int8 ``(n, 24)``.
 
     Shape A: ``4·pair + 2[s_i<0] + [s_j<0]``; shape B: ``1104 + 128·octad + r``; shape C:
-    ``98256 + 24·k + t`` (see :mod:`lattiq.lattices.leech`).
+    ``98256 + 24·k + t`` (the order of :mod:`lattiq.lattices.leech_layout`).
     """
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
     out = np.zeros((idx.size, 24), dtype=np.int8)
-    G = golay_code()
-    pairs = _pairs()
-    a = idx < SHAPE_OFFSETS[1]
+    lay = leech_layout()
+    a = idx < OFFSET_B
     if a.any():
         ia = idx[a]
-        pr = pairs[ia // 4]
+        pr = lay.pairs[ia // PAIR_SIGNS]
         rows = np.nonzero(a)[0]
         out[rows, pr[:, 0]] = np.where((ia >> 1) & 1, -4, 4)
         out[rows, pr[:, 1]] = np.where(ia & 1, -4, 4)
-    b = (idx >= SHAPE_OFFSETS[1]) & (idx < SHAPE_OFFSETS[2])
+    b = (idx >= OFFSET_B) & (idx < OFFSET_C)
     if b.any():
-        ib = idx[b] - SHAPE_OFFSETS[1]
-        o, r = ib // 128, ib % 128
-        bits = (r[:, None] >> np.arange(7)) & 1
-        last = bits.sum(axis=1) % 2
-        sgn = 1 - 2 * np.concatenate([bits, last[:, None]], axis=1)
+        o, r = np.divmod(idx[b] - OFFSET_B, OCTAD_SIGNS)
         rows = np.nonzero(b)[0]
-        out[rows[:, None], G.octads[o]] = 2 * sgn
-    c = idx >= SHAPE_OFFSETS[2]
+        out[rows[:, None], lay.octads[o]] = 2 * lay.sign_patterns[r]
+    c = idx >= OFFSET_C
     if c.any():
-        ic = idx[c] - SHAPE_OFFSETS[2]
-        k, t = ic // 24, ic % 24
-        s = 1 - 2 * G.codewords[k].astype(np.int8)
-        rows = np.arange(s.shape[0])
-        s[rows, t] *= -3
+        k, t = np.divmod(idx[c] - OFFSET_C, CODEWORD_SIGNS)
+        s = lay.codeword_signs[k].copy()
+        s[np.arange(s.shape[0]), t] *= -3
         out[np.nonzero(c)[0]] = s
-    return out
-
-
-@lru_cache(maxsize=1)
-def _pairs() -> np.ndarray:
-    t = pair_rank_table()
-    iu = np.triu_indices(24, 1)
-    out = np.empty((276, 2), dtype=np.int64)
-    out[t[iu]] = np.stack(iu, axis=1)
     return out
 
 
@@ -118,8 +104,13 @@ class LeechCode(SphericalCode):
 
     def __init__(self):
         shell = leech_shell1()
-        super().__init__("leech", 24, LEECH_SHELL1_SIZE,
-                         exact_form=ExactForm(shell, _SCALE, 32, None))
+        super().__init__("leech", 24, SHELL_SIZE, exact_form=ExactForm(shell, _SCALE, 32, None))
+        self._structure = LeechShellStructure(shell, _SCALE)
+
+    @property
+    def structure(self) -> LeechShellStructure:
+        """``"leech-shell"``: the shell in the order of :mod:`lattiq.lattices.leech_layout`."""
+        return self._structure
 
     def _nearest(self, X):
         from .search import leech_nearest
@@ -185,24 +176,25 @@ class LeechSubset:
         """Describe a subset given by sorted Leech indices; checks it has the structure."""
         li = np.sort(np.asarray(leech_index, dtype=np.int64))
         shell = leech_shell1()
-        G = golay_code()
-        A = li[li < SHAPE_OFFSETS[1]]
+        lay = leech_layout()
+        A = li[li < OFFSET_B]
         a_pairs = np.zeros((A.size, 5), dtype=np.int64)
         for e, x in enumerate(A):
             v = shell[x]
             i, j = np.nonzero(v)[0]
             a_pairs[e] = (i, np.sign(v[i]), j, np.sign(v[j]), x)
-        B = li[(li >= SHAPE_OFFSETS[1]) & (li < SHAPE_OFFSETS[2])]
-        octs = np.unique((B - SHAPE_OFFSETS[1]) // 128)
+        B = li[(li >= OFFSET_B) & (li < OFFSET_C)]
+        octad_of = (B - OFFSET_B) // OCTAD_SIGNS
+        octs = np.unique(octad_of)
         fixed = np.zeros((octs.size, 8), dtype=np.bool_)
         for e, o in enumerate(octs):
-            members = shell[B[(B - SHAPE_OFFSETS[1]) // 128 == o]][:, G.octads[o]]
+            members = shell[B[octad_of == o]][:, lay.octads[o]]
             fixed[e] = (members > 0).all(axis=0)
             free = 8 - int(fixed[e].sum())
             if members.shape[0] != 2 ** (free - 1):
                 raise ValueError("subset is not a union of full octad sign classes")
-        C = li[li >= SHAPE_OFFSETS[2]]
-        k, t = (C - SHAPE_OFFSETS[2]) // 24, (C - SHAPE_OFFSETS[2]) % 24
+        C = li[li >= OFFSET_C]
+        k, t = np.divmod(C - OFFSET_C, CODEWORD_SIGNS)
         if np.unique(k).size != k.size:
             raise ValueError("subset has a codeword with two special positions")
         return LeechSubset(li, a_pairs, octs.astype(np.int64), fixed, k.astype(np.int64),
@@ -252,7 +244,14 @@ class LeechKissingCode(SphericalCode):
             super().__init__("leech-891", 22, idx.size, exact_form=form)
         else:  # pragma: no cover - the registry only asks for these two
             raise ValueError(f"no derived Leech kissing code of size {size}")
-        self._subset = LeechSubset.from_indices(idx)
+        lift = np.ascontiguousarray(self._lift(np.eye(self.dim)))  # (d, 24)
+        lift.setflags(write=False)
+        self._structure = LeechSubsetStructure(LeechSubset.from_indices(idx), lift)
+
+    @property
+    def structure(self) -> LeechSubsetStructure:
+        """``"leech-subset"``: the members' Leech indices by shape, and the lift to ``R^24``."""
+        return self._structure
 
     def _lift(self, X: np.ndarray) -> np.ndarray:
         """(n, d) -> (n, 24) with <u, lift(x)> proportional to <code point, x>."""
@@ -268,7 +267,7 @@ class LeechKissingCode(SphericalCode):
     def _nearest(self, X):
         from .search import leech_subset_nearest
 
-        return leech_subset_nearest(self._lift(X), self._subset)
+        return leech_subset_nearest(self._lift(X), self._structure.subset)
 
     def _known_max_inner_product(self):
         return Fraction(1, 3) if self.size == 4600 else Fraction(1, 4)

@@ -10,8 +10,9 @@ rounding may go either way, as for any float argmax.
 * :func:`leech_nearest`: the 196,560 minimal vectors of the Leech lattice (Adoul & Barth
   1988), by shape: the two largest ``|x_i|`` (shape ``(±4², 0²²)``), the 759 octad sums
   with a parity fix (``(±2⁸, 0¹⁶)``), and the 4096 Golay codeword sign patterns with the
-  best special position (``(∓3, ±1²³)``); byte tables, batching and a float32 filter with
-  a float64 check make it exact and fast.
+  best special position (``(∓3, ±1²³)``); bounds over the sextet cosets of the Golay code,
+  on the input rounded to integers and vectorized across blocks of inputs, leave a few
+  candidates, and float64 scores break what the rounding cannot.
 * :func:`roots_nearest`: the roots of D_n and E8 (top-2 ``|x_i|``; sign pattern with the
   parity fix).
 * :func:`sign_nearest`: binary codes ``{±1/√d}^d``.
@@ -36,6 +37,8 @@ from functools import lru_cache
 
 import numba
 import numpy as np
+
+from lattiq.lattices.leech_layout import leech_layout
 
 __all__ = [
     "DEFAULT_TILE_BYTES",
@@ -97,38 +100,27 @@ def tiled_nearest(X: np.ndarray, points: np.ndarray,
 
 
 @lru_cache(maxsize=1)
-def _leech_tables():
-    from lattiq.lattices.golay import golay_code
-    from lattiq.lattices.leech import pair_rank_table
-
-    G = golay_code()
-    pw = 1 << np.arange(24, dtype=np.int64)
-
-    def bytes_of(bits):
-        w = bits.astype(np.int64) @ pw
-        return np.ascontiguousarray(
-            np.stack([(w >> (8 * j)) & 255 for j in range(3)], axis=1).astype(np.uint8))
-
-    cwb = bytes_of(G.codewords)
-    # codewords grouped by their first byte g < 128 (their complements have 255 - g)
-    grp_k = np.stack([np.nonzero(cwb[:, 0] == g)[0] for g in range(128)]).astype(np.int64)
-    grp = np.ascontiguousarray(cwb[grp_k][:, :, 1:])
-    om = np.zeros((759, 24), dtype=np.int64)
-    for o, pos in enumerate(G.octads):
-        om[o, pos] = 1
-    ob = bytes_of(np.concatenate([om, om[-1:]]))  # 760 = 95 chunks of 8 octads
-    signs = np.ascontiguousarray(1.0 - 2.0 * G.codewords.astype(np.float64))
-    octads = np.ascontiguousarray(G.octads, dtype=np.int64)
-    pr = np.ascontiguousarray(pair_rank_table(), dtype=np.int64)
-    return cwb, ob, signs, octads, pr, grp, grp_k
+def _leech_kernel_tables() -> tuple[np.ndarray, ...]:
+    """The table arguments of the shell-search kernel (``_kernels_leech``), in its order:
+    the fields of :func:`lattiq.lattices.leech_layout.leech_layout` in the kernel's dtypes
+    (float32 sign and complement flags, the octad rows' padding as ``−3·10³⁸``)."""
+    lay = leech_layout()
+    bsel = np.ascontiguousarray(lay.coset_flip.ravel(), dtype=np.float32)  # (6 g + j) 32 + k
+    sgn = 1.0 - 2.0 * bsel
+    oflip = lay.octad_row_flip.reshape(lay.octad_row_flip.shape[0], -1).astype(np.float32)
+    pad = lay.octad_row_ids < 0
+    opad = np.where(pad, np.float32(-3e38), np.float32(0.0)).astype(np.float32)
+    oct_id = np.where(pad, 0, lay.octad_row_ids)
+    # (the word, row and byte tables as writable copies: the kernel's compiled signature)
+    return (lay.sextet_cols, lay.coset_pair, lay.coset_parity, sgn, bsel,
+            np.array(lay.coset_words), np.array(lay.octad_cosets), np.array(lay.octad_row_ref),
+            oflip, opad, oct_id, np.array(lay.codeword_bytes), lay.octads, lay.pair_rank)
 
 
-def _aligned_empty(shape, dtype=np.float32, align: int = 64) -> np.ndarray:
-    n = int(np.prod(shape))
-    it = np.dtype(dtype).itemsize
-    buf = np.empty(n * it + align, dtype=np.uint8)
-    start = (-buf.ctypes.data) % align
-    return buf[start:start + n * it].view(dtype).reshape(shape)
+@lru_cache(maxsize=1)
+def _codeword_signs() -> np.ndarray:
+    """(4096, 24) float64 ``1 − 2c`` (the layout's sign table, in the subset kernel's dtype)."""
+    return leech_layout().codeword_signs.astype(np.float64)
 
 
 def leech_nearest(X: np.ndarray, threads: int | None = None) -> np.ndarray:
@@ -142,10 +134,17 @@ def leech_nearest(X: np.ndarray, threads: int | None = None) -> np.ndarray:
         \\max_{c}\\ \\langle s_c, x\\rangle - 4\\min_t s_{c,t} x_t\\Big)
 
     in the integer frame, where every shape has norm 32 so the scores compare directly.
-    Vectorized across blocks of 64 inputs with byte tables in float32 (each Golay codeword
-    and its complement cost three table lookups per term), then every candidate within a
-    rigorous float32 error bound of the best is rescored in float64: the result is the
-    exact float64 argmax, ties to the lowest index.
+    Blocks of 64 inputs are screened with the sextet structure of the Golay code (as in the
+    Leech decoders, Conway & Sloane ch. 20; Vardy & Be'ery 1993), in SIMD lanes across the
+    inputs: on the input rounded to integers ``x̃`` (so every score on ``x̃`` is exact), an
+    upper bound over each of the 128 cosets of the sextet subcode (shape C), the 110
+    cosets that hold octads (shape B) and shape A; then per input the cosets whose bound
+    can still reach the best ``x̃`` score are searched, largest bound first, and only the
+    codewords and octads within the rounding slack of the best remain. One survivor is the
+    answer; several are scored in float64. The result is the exact float64 argmax of the
+    scores above (computed as the previous byte-table kernel did), ties to the lowest index.
+    See ``lattiq/spherecodes/_kernels_leech.py`` for the bounds and why nothing reachable is
+    skipped.
 
     Parameters
     ----------
@@ -153,18 +152,16 @@ def leech_nearest(X: np.ndarray, threads: int | None = None) -> np.ndarray:
     threads : int, optional
         Worker threads (default: numba's thread count).
     """
-    from ._kernels_leech import leech_nearest_kernel, scratch_shapes
+    from ._kernels_leech import LANES, leech_nearest_kernel
 
     n = X.shape[0]
     out = np.empty(n, dtype=np.int64)
     if n == 0:
         return out
     nt = numba.get_num_threads() if threads is None else int(threads)
-    nt = max(1, min(nt, -(-n // 64)))
-    s1, s2 = scratch_shapes(nt)
-    cwb, ob, signs, octads, pr, grp, grp_k = _leech_tables()
-    leech_nearest_kernel(np.ascontiguousarray(X, dtype=np.float64), out, grp, grp_k, ob, cwb,
-                         octads, pr, _aligned_empty(s1), _aligned_empty(s2))
+    nt = max(1, min(nt, -(-n // LANES)))
+    leech_nearest_kernel(np.ascontiguousarray(X, dtype=np.float64), out, nt,
+                         *_leech_kernel_tables(), np.zeros((nt, 2), np.int64))
     return out
 
 
@@ -231,10 +228,10 @@ def leech_subset_nearest(X24: np.ndarray, subset) -> np.ndarray:
     from ._kernels import leech_subset_kernel
 
     out = np.empty(X24.shape[0], dtype=np.int64)
-    cwb, ob, signs, octads, pr, _, _ = _leech_tables()
+    lay = leech_layout()
     leech_subset_kernel(np.ascontiguousarray(X24), out, subset.a_pairs, subset.b_octads,
-                        subset.b_fixed, octads, subset.c_words, subset.c_special, cwb,
-                        signs, subset.leech_index)
+                        subset.b_fixed, lay.octads, subset.c_words, subset.c_special,
+                        lay.codeword_bytes, _codeword_signs(), subset.leech_index)
     return out
 
 

@@ -3,17 +3,11 @@ images (synthetic and bundled photos), and a fake Fashion-MNIST."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-HERE = Path(__file__).parent
-sys.path.insert(0, str(HERE.parent / "models"))
-import var_fixtures as vf  # noqa: E402
-
-sys.path.remove(str(HERE.parent / "models"))
+import var_fixtures as vf
 
 TINY_TOKENIZER = [
     "--set", "model.image_size=16", "--set", "model.patch_size=4", "--set", "model.width=32",
@@ -24,14 +18,14 @@ TINY_TOKENIZER = [
 
 
 def train_tokenizer(out: Path, *extra: str) -> Path:
-    from lattiq.models.train_tokenizer import main
+    from lattiq.training.train_tokenizer import main
 
     assert main([*TINY_TOKENIZER, *extra, "--out", str(out)]) == 0
     return out
 
 
 def train_var(out: Path, tokenizer: Path, fmnist: Path, head: str) -> Path:
-    from lattiq.models.train_var import main
+    from lattiq.training.train_var import main
 
     args = ["--tokenizer", str(tokenizer), "--match-tokenizer", "--out", str(out),
             "--no-progress", "--set", f"data.root={fmnist}", "--set", "data.fit=resize",

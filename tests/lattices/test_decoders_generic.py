@@ -61,8 +61,8 @@ def test_lll_properties_integer(B):
     assert (R[0] ** 2).sum() <= (1 / (0.99 - 0.25)) ** (n - 1) * lam1_ub
 
 
-def test_lll_float_and_gram_schmidt():
-    rng = np.random.default_rng()
+def test_lll_float_and_gram_schmidt(rng_seed):
+    rng = np.random.default_rng(rng_seed)
     B = rng.standard_normal((10, 12)) @ np.diag(np.linspace(1, 50, 12))
     R, U = lll_reduce(B)
     assert R.dtype == np.float64
@@ -113,8 +113,8 @@ def test_generic_matches_brute_force(B, seed):
         assert d <= brute_force_nearest(B.astype(float), x[i]) + 1e-9
 
 
-def test_generic_fresh_random_float_bases():
-    rng = np.random.default_rng()
+def test_generic_fresh_random_float_bases(rng_seed):
+    rng = np.random.default_rng(rng_seed)
     for n in (2, 3, 4):
         B = rng.standard_normal((n, n)) * rng.uniform(0.3, 3)
         dec = GenericDecoder(B)
@@ -124,8 +124,8 @@ def test_generic_fresh_random_float_bases():
             assert ((pts[i] - x[i]) ** 2).sum() <= brute_force_nearest(B, x[i]) + 1e-9
 
 
-def test_generic_matches_structured_decoders():
-    rng = np.random.default_rng()
+def test_generic_matches_structured_decoders(rng_seed):
+    rng = np.random.default_rng(rng_seed)
     x = rng.standard_normal((300, 8))
     assert np.array_equal(decode_points(Lattice.from_basis(get_lattice("e8").basis_int), x * 2),
                           decode_e8(x))

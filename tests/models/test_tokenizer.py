@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from lattiq.models import QuantizerConfig, Tokenizer, TokenizerConfig, tokenizer_preset
 from lattiq.models.tokenizer import TOKENIZER_PRESETS
 from lattiq.models.vit import Block, patchify, sincos_pos_embed_2d, unpatchify
+from lattiq.quantizers.registry import legacy_config
 
 
 def small_config(**kw) -> TokenizerConfig:
@@ -210,3 +212,19 @@ def test_config_is_plain_dataclass():
     cfg = small_config()
     d = dataclasses.asdict(cfg)
     assert d["quantizer"] == {"code": "leech", "kind": "spherical", "options": {}, "scales": None}
+
+
+@pytest.mark.parametrize("scales", [None, [1, 2, 4, 8]])
+def test_tokenizer_signature_with_the_old_spelling_still_loads(scales):
+    cfg = tokenizer_preset("tiny")
+    cfg = dataclasses.replace(cfg, quantizer=dataclasses.replace(cfg.quantizer, scales=scales))
+    torch.manual_seed(0)
+    tok = Tokenizer(cfg)
+    sig = tok.signature()
+    old = {**sig, "quantizer": legacy_config(sig["quantizer"])}
+    assert old["quantizer"] != sig["quantizer"]  # the spelling differs ...
+    tok.load_weights(tok.state_dict(), old)  # ... and the saved signature is accepted
+    bad = json.loads(json.dumps(old))
+    bad["quantizer"]["code_sha256" if scales is None else "upsample"] = "other"
+    with pytest.raises(ValueError, match="does not match this tokenizer"):
+        tok.load_weights(tok.state_dict(), bad)

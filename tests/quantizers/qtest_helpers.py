@@ -8,6 +8,8 @@ import itertools
 import numpy as np
 import torch
 
+from lattiq.spherecodes.structure import RootStructure
+
 
 def e8_roots_int() -> np.ndarray:
     """The 240 roots of E8 in the doubled frame: (±2², 0⁶) and (±1⁸) with even minus signs."""
@@ -34,9 +36,10 @@ def d4_roots_int() -> np.ndarray:
 
 
 class FakeCode:
-    """Minimal SphericalCode stand-in: name, dim, size, points, int_points, int_scale."""
+    """Minimal SphericalCode stand-in: name, dim, size, points, int_points, int_scale, and
+    with ``roots="e8"`` or ``"d4"`` a root structure (``structure`` is absent otherwise)."""
 
-    def __init__(self, name, int_points, int_scale, perm_seed=None):
+    def __init__(self, name, int_points, int_scale, perm_seed=None, roots=None):
         ip = np.asarray(int_points)
         if perm_seed is not None:
             ip = ip[np.random.default_rng(perm_seed).permutation(len(ip))]
@@ -46,6 +49,8 @@ class FakeCode:
         self.points = ip * self.int_scale
         self.dim = ip.shape[1]
         self.size = ip.shape[0]
+        if roots is not None:
+            self.structure = RootStructure(roots, ip, self.int_scale)
 
 
 def brute_argmax(x: torch.Tensor, points: torch.Tensor) -> torch.Tensor:

@@ -12,6 +12,8 @@ from lattiq.quantizers import (
     SCALE_SCHEDULES,
     BSQQuantizer,
     MultiScaleQuantizer,
+    MultiScaleQuantizerOutput,
+    QuantizerOutput,
     SphericalQuantizer,
     quantizer_from_config,
 )
@@ -124,3 +126,14 @@ def test_video_trilinear():
     assert out.codes.shape == f.shape
     assert [tuple(i.shape) for i in out.indices] == [(1, 3, s, s) for s in (1, 2, 4)]
     torch.testing.assert_close(m.indices_to_codes(out.indices), out.codes, atol=1e-5, rtol=0)
+
+
+def test_output_types_say_what_indices_hold(ms):
+    f = _smooth(2, 16, 24, seed=5)
+    out = ms(f)
+    assert type(out) is MultiScaleQuantizerOutput and out._fields == QuantizerOutput._fields
+    assert isinstance(out.indices, list) and len(out.indices) == ms.num_scales
+    assert all(isinstance(t, torch.Tensor) and t.dtype == torch.long for t in out.indices)
+    single = ms.quantizer(f)
+    assert type(single) is QuantizerOutput and isinstance(single.indices, torch.Tensor)
+    assert single.indices.shape == (2, 16, 16)

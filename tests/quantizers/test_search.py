@@ -17,9 +17,16 @@ from lattiq.quantizers.search import (
     RootSearch,
     SignSearch,
     TiledSearch,
-    leech_nearest_numba,
     tiled_nearest,
 )
+from lattiq.quantizers.spherical import _registry_nearest
+from lattiq.spherecodes import get_code
+
+
+def leech_compiled(x) -> torch.Tensor:
+    """The quantizer's CPU path for the Leech code: the code's own compiled search
+    (``lattiq.spherecodes.search.leech_nearest``), NaN/Inf rows -1."""
+    return _registry_nearest(get_code("leech"), torch.as_tensor(x), 64 * 2**20)
 
 
 def _leech_brute(x: torch.Tensor, P: torch.Tensor):
@@ -56,10 +63,10 @@ def leech_inputs(leech_points):
     return seed, x, idx, val
 
 
-@pytest.mark.parametrize("backend", ["torch", "numba"])
+@pytest.mark.parametrize("backend", ["torch", "compiled"])
 def test_leech_matches_brute_force(backend, leech_inputs, leech_points):
     seed, x, idx_ref, val_ref = leech_inputs
-    idx = LeechSearch()(x) if backend == "torch" else torch.as_tensor(leech_nearest_numba(x))
+    idx = LeechSearch()(x) if backend == "torch" else leech_compiled(x)
     got = (x * leech_points[idx]).sum(1)
     # the winner's score equals the maximum (indices may differ only on exact ties)
     torch.testing.assert_close(got, val_ref, rtol=0, atol=1e-12, msg=f"seed {seed}")
@@ -67,32 +74,32 @@ def test_leech_matches_brute_force(backend, leech_inputs, leech_points):
     assert differ.float().mean() < 0.05, f"seed {seed}"  # only the tie-prone rows
 
 
-@pytest.mark.parametrize("backend", ["torch", "numba"])
+@pytest.mark.parametrize("backend", ["torch", "compiled"])
 def test_leech_float32_agrees_with_float64(backend, leech_inputs):
     _, x, idx_ref, _ = leech_inputs
     xr = x[:400].float()  # gaussian rows: no near-ties at float32 precision in practice
-    idx = LeechSearch()(xr) if backend == "torch" else torch.as_tensor(leech_nearest_numba(xr))
+    idx = LeechSearch()(xr) if backend == "torch" else leech_compiled(xr)
     assert (idx != idx_ref[:400]).sum() <= 1
 
 
-def test_leech_integer_inputs_with_ties(leech_points):
+def test_leech_integer_inputs_with_ties(leech_points, rng_seed):
     """Small integer inputs have many exact ties; scores are exact, so compare them."""
-    rng = np.random.default_rng()
+    rng = np.random.default_rng(rng_seed)
     x = torch.as_tensor(rng.integers(-2, 3, (300, 24))).double()
     x[0] = 0
     _, val = _leech_brute(x, leech_points)
-    for idx in (LeechSearch()(x), torch.as_tensor(leech_nearest_numba(x))):
+    for idx in (LeechSearch()(x), leech_compiled(x)):
         assert (idx >= 0).all()
         got = (x * leech_points[idx]).sum(1)
         torch.testing.assert_close(got, val, rtol=0, atol=1e-12)
         assert idx[0] == 0  # zero row convention
 
 
-def test_leech_every_codeword_is_its_own_nearest(leech_points):
-    """Exhaustive for the numba kernel, a random sample for the torch search."""
-    idx = leech_nearest_numba(leech_points.numpy())
-    assert np.array_equal(idx, np.arange(196560))
-    sample = torch.as_tensor(np.random.default_rng().choice(196560, 3000, replace=False))
+def test_leech_every_codeword_is_its_own_nearest(leech_points, rng_seed):
+    """Exhaustive for the compiled search, a random sample for the torch search."""
+    idx = leech_compiled(leech_points)
+    assert torch.equal(idx, torch.arange(196560))
+    sample = torch.as_tensor(np.random.default_rng(rng_seed).choice(196560, 3000, replace=False))
     assert torch.equal(LeechSearch()(leech_points[sample].float()), sample)
 
 
@@ -100,7 +107,7 @@ def test_leech_non_finite_rows():
     x = torch.randn(5, 24)
     x[1, 3] = float("nan")
     x[3, 0] = float("inf")
-    for idx in (LeechSearch()(x), torch.as_tensor(leech_nearest_numba(x))):
+    for idx in (LeechSearch()(x), leech_compiled(x)):
         assert idx[1] == -1 and idx[3] == -1 and (idx[[0, 2, 4]] >= 0).all()
 
 
@@ -118,29 +125,22 @@ def test_leech_properties(x, scale):
     from lattiq.lattices.leech import leech_shell1
 
     P = leech_shell1().astype(np.float64)
-    k = int(leech_nearest_numba(x[None])[0])
+    k = int(leech_compiled(x[None])[0])
     assert 0 <= k < 196560
     assert int(LeechSearch()(torch.as_tensor(x[None]))[0]) >= 0
     s = x @ P[k]
-    ks = int(leech_nearest_numba((scale * x)[None])[0])
+    ks = int(leech_compiled((scale * x)[None])[0])
     assert x @ P[ks] >= s - 1e-9 * max(1.0, abs(s))
     # local optimality: no codeword at angle 60° from the winner does better
     nb = P[(P @ P[k]) == 16]
     assert (nb @ x <= s + 1e-9 * max(1.0, abs(s))).all()
 
 
-def test_leech_numba_validation():
-    with pytest.raises(ValueError, match="shape"):
-        leech_nearest_numba(np.zeros((3, 23)))
-    with pytest.raises(TypeError, match="float32 or float64"):
-        leech_nearest_numba(np.zeros((3, 24), np.int32))
-
-
 # --------------------------------------------------------------------------- tiled
 @pytest.mark.parametrize("budget", [2**16, 2**20, 64 * 2**20])
 @pytest.mark.parametrize("cache_tile", [None, 100, 2**14, 2**30])
-def test_tiled_matches_argmax(budget, cache_tile):
-    g = torch.Generator().manual_seed(int(np.random.default_rng().integers(2**31)))
+def test_tiled_matches_argmax(budget, cache_tile, rng_seed):
+    g = torch.Generator().manual_seed(int(np.random.default_rng(rng_seed).integers(2**31)))
     cb = torch.randn(3000, 16, generator=g, dtype=torch.float64)
     cb = torch.nn.functional.normalize(cb, dim=1)
     x = torch.randn(300, 16, generator=g, dtype=torch.float64)
@@ -159,13 +159,13 @@ def test_tiled_first_index_on_ties_and_conventions():
 
 
 @pytest.mark.parametrize("cache_tile", [8, 64, 512, None])
-def test_tiled_first_index_on_ties_across_tiles(cache_tile):
+def test_tiled_first_index_on_ties_across_tiles(cache_tile, rng_seed):
     """Copies of one codeword in different codebook tiles: the first copy wins.
 
     Sign vectors and integer queries make every score an exact integer, so equal scores
     are equal whatever the tiling does to the order of the sums.
     """
-    rng = np.random.default_rng()
+    rng = np.random.default_rng(rng_seed)
     base = torch.as_tensor(rng.choice([-1.0, 1.0], size=(40, 8)))
     base = torch.unique(base, dim=0)
     m = base.shape[0]
@@ -178,13 +178,14 @@ def test_tiled_first_index_on_ties_across_tiles(cache_tile):
 
 # --------------------------------------------------------------------------- roots
 @pytest.mark.parametrize("kind,roots", [("e8", e8_roots_int()), ("d4", d4_roots_int())])
-def test_root_search_matches_brute(kind, roots):
+def test_root_search_matches_brute(kind, roots, rng_seed):
     assert len(roots) == (240 if kind == "e8" else 24)
     scale = 1 / math.sqrt((roots[0] ** 2).sum())
-    code = FakeCode(kind, roots, scale, perm_seed=int(np.random.default_rng().integers(1000)))
+    perm_seed = int(np.random.default_rng(rng_seed).integers(1000))
+    code = FakeCode(kind, roots, scale, perm_seed=perm_seed)
     P = torch.as_tensor(code.points)
     s = RootSearch(kind, code.int_points, code.int_scale)
-    rng = np.random.default_rng()
+    rng = np.random.default_rng(rng_seed)
     x = torch.as_tensor(rng.standard_normal((3000, code.dim)))
     idx = s(x)
     ref = (x @ P.T).argmax(1)
@@ -205,22 +206,14 @@ def test_sign_search_matches_brute(negative_bit, little):
     assert torch.equal(s(x), ref)
 
 
-def _registry_code(name):
-    try:
-        from lattiq.spherecodes import get_code
-    except ImportError:
-        pytest.skip("spherical-code registry not available")
-    return get_code(name)
-
-
 @pytest.mark.parametrize("name", ["leech-4600", "leech-891"])
-def test_leech_subset_search_matches_brute(name):
+def test_leech_subset_search_matches_brute(name, rng_seed):
     from lattiq.quantizers.search import LeechSubsetSearch
 
-    C = _registry_code(name)
+    C = get_code(name)
     P = torch.as_tensor(np.array(C.points))
-    s = LeechSubsetSearch(C)
-    rng = np.random.default_rng()
+    s = LeechSubsetSearch.from_structure(C.structure, 2**20)
+    rng = np.random.default_rng(rng_seed)
     near = P[torch.as_tensor(rng.integers(0, C.size, 300))]
     x = torch.cat([torch.as_tensor(rng.standard_normal((1500, C.dim))),
                    near + 1e-3 * torch.as_tensor(rng.standard_normal((300, C.dim)))])

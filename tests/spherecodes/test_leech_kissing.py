@@ -88,4 +88,4 @@ def test_891_subset_search_ties_go_to_the_lowest_index():
     W[:, 1] = -W[:, 0]
     W[:, 2] = -W[:, 0]
     Z = K22.exact_form.vectors.astype(np.float64)
-    np.testing.assert_array_equal(leech_subset_nearest(W, K22._subset), brute(W, Z))
+    np.testing.assert_array_equal(leech_subset_nearest(W, K22.structure.subset), brute(W, Z))

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 import torch
+from safetensors.torch import load_file
 from torch import nn
 
 __all__ = ["LPIPS", "VGG16Features", "lpips_missing_message", "read_state_dict"]
@@ -46,8 +47,6 @@ def read_state_dict(path: str | os.PathLike, what: str = "weights") -> dict[str,
         raise FileNotFoundError(f"{what} file {str(p)!r} does not exist")
     try:
         if p.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
             sd = load_file(str(p))
         else:  # weights_only: tensors and plain containers; any other object is refused
             sd = torch.load(p, map_location="cpu", weights_only=True)

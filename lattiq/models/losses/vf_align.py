@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .lpips import read_state_dict
+
 __all__ = ["DINOv2Features", "VFAlignLoss", "load_feature_network", "vf_missing_message"]
 
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -267,6 +269,5 @@ def load_feature_network(path: str | os.PathLike | None, kind: str = "dinov2") -
         raise FileNotFoundError(f"{str(p)!r} does not exist. " + vf_missing_message())
     if kind != "dinov2":
         raise ValueError(f"unknown feature network kind {kind!r}; supported: 'dinov2'")
-    from .lpips import read_state_dict
 
     return DINOv2Features(read_state_dict(p, "DINOv2"))
