@@ -14,13 +14,16 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def enumerate_norms(qd, qm, gi, bound, max_norm, target, out, counts):  # pragma: no cover
+def enumerate_norms(qd, qm, gi, bound, max_norm, target, out, counts,  # pragma: no cover
+                    max_nodes):
     """Walk all integer ``u`` with ``Q(u) <= bound``.
 
     qd (n,) float64 diagonal, qm (n, n) float64 upper coefficients ``q_ij`` (j > i), gi (n, n)
     int64 exact Gram, ``max_norm`` int64: histogram exact norms ``<= max_norm`` into
     ``counts``; vectors with exact norm == ``target`` are written to ``out`` (rows, int64)
-    while there is room. Returns the number of vectors with norm == target.
+    while there is room. Returns the number of vectors with norm == target, or ``-1`` when
+    the walk visited more than ``max_nodes`` tree nodes (it stops there: a guard against a
+    size estimate that was too low).
     """
     n = qd.shape[0]
     u = np.zeros(n, dtype=np.int64)
@@ -39,8 +42,12 @@ def enumerate_norms(qd, qm, gi, bound, max_norm, target, out, counts):  # pragma
     r = np.sqrt(max(T[n], 0.0) / qd[k])
     u[k] = np.int64(np.ceil(cent[k] - r - 1e-9)) - 1
     hi[k] = np.int64(np.floor(cent[k] + r + 1e-9))
+    nodes = 0
     while True:
         u[k] += 1
+        nodes += 1
+        if nodes > max_nodes:
+            return -1
         if u[k] > hi[k]:
             k += 1
             if k == n:

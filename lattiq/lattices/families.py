@@ -204,6 +204,14 @@ class AnFamily(_RootFamily):
     def decode(self, L, x, parallel=False):
         return _dec.decode_an(x, parallel=parallel)
 
+    def theta_closed_form_work(self, n_terms):
+        # beyond the closed form's budget, enumeration (with its own limits) may still answer
+        work = _theta.an_work(self.n, n_terms)
+        return work if work <= _theta.MAX_THETA_WORK else None
+
+    def theta_closed_form(self, n_terms):
+        return _theta.theta_an(self.n, n_terms)
+
     def dual(self, L):
         # An*: (n+1)(e_i − e_{i+1}) and the glue [1] = (1, …, 1, −n) in the frame
         # 1/(n+1), reduced to a basis (SPLAG ch. 4 §6.1)

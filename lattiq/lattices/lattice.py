@@ -390,7 +390,7 @@ class Lattice:
 
         .. math:: \\Theta_\\Lambda(q) = \\sum_{x\\in\\Lambda} q^{x\\cdot x} = \\sum_m N(m) q^m
 
-        ``method``: ``"closed"`` (Zn, Dn, E8, Leech; SPLAG ch. 4), ``"enumerate"``
+        ``method``: ``"closed"`` (Zn, Dn, An, E8, Leech; SPLAG ch. 4), ``"enumerate"``
         (Fincke–Pohst, any integral lattice), or ``"auto"`` (closed form where known).
         Size limits, each refused with ``ValueError`` and the estimate: an enumeration
         that would visit more than ``6e8`` vectors (Gauss estimate) or run in more than

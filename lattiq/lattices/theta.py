@@ -38,6 +38,8 @@ __all__ = [
     "check_theta_work",
     "theta_zn",
     "theta_dn",
+    "theta_an",
+    "an_work",
     "theta_e8",
     "theta_leech",
     "zn_work",
@@ -45,6 +47,7 @@ __all__ = [
     "leech_work",
     "MAX_THETA_TERMS",
     "MAX_THETA_WORK",
+    "MAX_ENUMERATION_NODES",
 ]
 
 
@@ -101,7 +104,12 @@ def _run(gi: np.ndarray, max_norm: int, target: int, capacity: int):
     counts = np.zeros(max(max_norm, 0) + 1, dtype=np.int64)
     out = np.zeros((capacity, gi.shape[0]), dtype=np.int64)
     n_t = enumerate_norms(qd, qm, g2.astype(np.int64), bound, np.int64(max_norm),
-                          np.int64(target), out, counts)
+                          np.int64(target), out, counts, np.int64(MAX_ENUMERATION_NODES))
+    if n_t < 0:
+        raise ValueError(
+            f"enumeration stopped after {MAX_ENUMERATION_NODES:,} search-tree nodes in "
+            f"dimension {gi.shape[0]} (far more vectors than the size estimate allowed); "
+            "ask for fewer terms or a smaller norm")
     return counts, out, int(n_t), T
 
 
@@ -138,6 +146,10 @@ MAX_THETA_TERMS = 2_000_000
 #: Largest estimated work of a closed form, in array-element operations (int64
 #: shift-and-adds; a Python-int operation counts 30): about ten seconds on one core.
 MAX_THETA_WORK = 1e10
+#: Hard stop of one Fincke-Pohst walk, in search-tree nodes (about a minute of work): the
+#: Gauss estimate that sizes requests can be far too low for small norms in high dimension
+#: (``a62`` through norm 6), so the walk itself refuses to go on.
+MAX_ENUMERATION_NODES = 5_000_000_000
 #: Cost of one Python-int array operation relative to an int64 one.
 _OBJ = 30.0
 #: Fixed cost of one vectorized numpy call, in element operations.
@@ -305,6 +317,46 @@ def theta_dn(n: int, n_terms: int) -> list[int]:
     :math:`\\mathbb Z^n` of even coordinate sum, which are those of even norm (SPLAG ch. 4
     §7.1)."""
     return [c if m % 2 == 0 else 0 for m, c in enumerate(theta_zn(n, n_terms))]
+
+
+def _an_plan(n: int, n_terms: int) -> tuple[float, bool]:
+    """Work of :func:`theta_an` in element operations, and whether int64 cannot overflow
+    (the count of all of Z^{n+1} through that norm bounds every entry)."""
+    M = max(int(n_terms), 1) - 1
+    r = math.isqrt(M)
+    small = (n + 1) * math.log2(2 * r + 1) < 62
+    elems = (n + 1) * (2 * r + 1) * ((M + 1) * (2 * M + 1) + _CALL)
+    return elems * (1.0 if small else _OBJ), small
+
+
+def an_work(n: int, n_terms: int) -> float:
+    """Estimated work of :func:`theta_an`."""
+    return _an_plan(n, n_terms)[0]
+
+
+def theta_an(n: int, n_terms: int) -> list[int]:
+    r""":math:`\Theta_{A_n}` through ``n_terms`` terms, exactly: the vectors of
+    :math:`\mathbb Z^{n+1}` of coordinate sum 0 counted by norm, by a dynamic programme over
+    the coordinates on the two-variable series :math:`\prod_i \sum_x q^{x^2} t^x` (the
+    coefficient of :math:`t^0`). Work :math:`O(n\,T^{2.5})` for ``T`` terms; no enumeration,
+    so high dimensions at small norm cost nothing (``a62`` through norm 6)."""
+    M = int(n_terms) - 1
+    r = math.isqrt(M)
+    small = _an_plan(n, n_terms)[1]
+    dtype = np.int64 if small else object
+    # P[m, s + M]: ways to reach norm m and coordinate sum s with the coordinates so far
+    P = np.zeros((M + 1, 2 * M + 1), dtype=dtype)
+    P[0, M] = 1
+    for _ in range(n + 1):
+        Q = np.zeros_like(P)
+        for x in range(-r, r + 1):
+            q = x * x
+            if x >= 0:
+                Q[q:, x:] += P[: M + 1 - q, : 2 * M + 1 - x]
+            else:
+                Q[q:, : 2 * M + 1 + x] += P[: M + 1 - q, -x:]
+        P = Q
+    return [int(c) for c in P[:, M]]
 
 
 def e8_work(n_terms: int) -> float:

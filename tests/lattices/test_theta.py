@@ -1,8 +1,11 @@
 """Theta series: closed forms against Fincke–Pohst enumeration, and the DESIGN.md values."""
 
+from math import comb
+
 import pytest
 
 from lattiq.lattices import get_lattice
+from lattiq.spherecodes import get_code
 
 # entry m counts the vectors of norm m (SPLAG ch. 4)
 LEECH = [1, 0, 0, 0, 196560, 0, 16773120, 0, 398034000, 0, 4629381120]
@@ -38,3 +41,34 @@ def test_a2_hexagonal():
     th = get_lattice("a2").theta_series(15)
     assert th[:9] == [1, 0, 6, 0, 0, 0, 6, 0, 6]
     assert th[14] == 12
+
+
+@pytest.mark.parametrize("name,n", [("a1", 20), ("a2", 30), ("a3", 21), ("a5", 13), ("a8", 9)])
+def test_an_closed_form_agrees_with_enumeration(name, n):
+    L = get_lattice(name)
+    assert L.theta_series(n, method="closed") == L.theta_series(n, method="enumerate")
+
+
+def test_an_closed_form_literature_values():
+    # A3 = D3 (face-centred cubic); A_n: n(n+1) roots, and the norm-4 vectors
+    # (1, 1, -1, -1, 0, ...): C(n+1, 2) C(n-1, 2)
+    assert get_lattice("a3").theta_series(9, method="closed") == get_lattice("d3").theta_series(9)
+    for n in (4, 9, 30, 62):
+        th = get_lattice(f"a{n}").theta_series(5, method="closed")
+        assert th[:5] == [1, 0, n * (n + 1), 0, comb(n + 1, 2) * comb(n - 1, 2)]
+
+
+def test_high_dimensional_small_norm_is_answered_or_refused_at_once():
+    # the Gauss estimate of a62 through norm 6 is ~5e4 vectors; the truth is 1.36e9, so the
+    # closed form answers and the code request is refused by its size, not by a long walk
+    assert get_lattice("a62").theta_series(7)[6] == 1_359_148_686
+    with pytest.raises(ValueError, match="GiB"):
+        get_code("a62-shell3")
+
+
+def test_enumeration_stops_at_its_node_budget(monkeypatch):
+    from lattiq.lattices import theta
+
+    monkeypatch.setattr(theta, "MAX_ENUMERATION_NODES", 1000)
+    with pytest.raises(ValueError, match="search-tree nodes"):
+        get_lattice("e8").theta_series(9, method="enumerate")
