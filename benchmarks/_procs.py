@@ -1,10 +1,12 @@
-"""Helpers of the command-line benchmarks: a source tree of another revision, and the CPU and
-wall time of a command run in a subprocess (its own rusage, from ``os.wait4``)."""
+"""Helpers of the command-line benchmarks: a source tree of another revision, the CPU and
+wall time of a command run in a subprocess (its own rusage, from ``os.wait4``), and the
+machine's description (CPU model, load) for the table headers."""
 
 from __future__ import annotations
 
 import io
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -74,3 +76,15 @@ def measure(argv: list[str], tree: Path, runs: int, env: dict | None = None,
 
 def load() -> str:
     return open("/proc/loadavg").read().split(" ")[0] if os.path.exists("/proc/loadavg") else "?"
+
+
+def cpu_name() -> str:
+    """The CPU model from ``/proc/cpuinfo``, else what ``platform`` knows, else "unknown"."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"

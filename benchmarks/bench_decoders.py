@@ -25,10 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 import tracemalloc
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -43,16 +43,8 @@ from lattiq.lattices.decoders import (
     generic_decoder,
 )
 
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _procs import cpu_name  # noqa: E402
 
 
 def best_rate(fn, x, repeat: int) -> tuple[float, float]:

@@ -27,7 +27,6 @@ import importlib.util
 import json
 import math
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -39,6 +38,9 @@ from lattiq.lattices._leech_kernels import leech_kernel
 from lattiq.lattices.leech_layout import leech_sextet_tables
 from lattiq.spherecodes import get_code
 from lattiq.spherecodes.search import leech_nearest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _procs import cpu_name  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -135,17 +137,6 @@ def stage_times(x: np.ndarray, repeats: int) -> dict[str, float]:
             best = min(best, time.process_time() - c)
         out[name] = best / (nblk * L)
     return out
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main(argv=None) -> int:

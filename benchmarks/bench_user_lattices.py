@@ -44,15 +44,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 from lattiq.lattices import Lattice
 from lattiq.lattices.decoders import GenericDecoder
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _procs import cpu_name  # noqa: E402
 
 try:  # optional baseline, in the benchmark's environment only
     from fpylll import CVP, LLL, IntegerMatrix
@@ -63,17 +66,6 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 ENTRY = 50  # basis entries in [-ENTRY, ENTRY]
 TARGET = 1000  # target entries in [-TARGET, TARGET]
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def cpu_time(fn) -> tuple[float, object]:
