@@ -15,7 +15,7 @@ import torch
 
 from .base import QuantizerOutput
 from .registry import register_quantizer
-from .spherical import SphericalQuantizer, _inv_norm, _is_compiling
+from .spherical import SphericalQuantizer, _inv_norm
 
 __all__ = ["IdentityQuantizer"]
 
@@ -56,16 +56,12 @@ class IdentityQuantizer(SphericalQuantizer):
         lead = z.shape[:-1]
         cdt = torch.float64 if z.dtype == torch.float64 else torch.float32
         with torch.autocast(device_type=z.device.type, enabled=False):
-            zf = z.to(cdt)
-            finite_tok = torch.isfinite(zf).all(dim=-1)
-            if self.nan_policy == "raise" and not _is_compiling():
-                if not bool(finite_tok.all()):
-                    self._raise_non_finite(z, finite_tok)
-            zf = torch.where(finite_tok[..., None], zf, torch.zeros_like(zf))
+            zf, finite_tok = self._finite_input(z, z.to(cdt))
             codes = zf * _inv_norm(zf)  # zero rows stay zero
             with torch.no_grad():
                 idx = self._search(codes.detach().reshape(-1, self.dim)).to(z.device)
-                idx = torch.where(finite_tok.reshape(-1), idx, torch.full_like(idx, -1))
+                if finite_tok is not None:
+                    idx = torch.where(finite_tok.reshape(-1), idx, torch.full_like(idx, -1))
             indices = idx.reshape(lead)
         if self.training and self.track_usage:
             self.usage.update(indices)

@@ -280,6 +280,23 @@ class SphericalQuantizer(Quantizer):
             "to index -1 with a zero code"
         )
 
+    def _finite_input(
+        self, z: torch.Tensor, zf: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Apply ``nan_policy`` to ``zf`` (``z`` in the compute dtype), (..., d).
+
+        Under ``"raise"`` (outside ``torch.compile``, which cannot raise) a non-finite token
+        raises ``ValueError`` and ``(zf, None)`` comes back: every token is finite. Otherwise
+        (sentinel semantics) non-finite tokens are zeroed and ``(zf, finite_tok)`` comes back,
+        ``finite_tok`` (...) marking the finite ones.
+        """
+        if self.nan_policy == "raise" and not _is_compiling():
+            if not bool(torch.isfinite(zf).all()):
+                self._raise_non_finite(z, torch.isfinite(zf).all(dim=-1))
+            return zf, None
+        finite_tok = torch.isfinite(zf).all(dim=-1)  # (...)
+        return torch.where(finite_tok[..., None], zf, torch.zeros_like(zf)), finite_tok
+
     # ------------------------------------------------------------------ search
     def search_for(self, n_tokens: int, device_type: str) -> str:
         """The search a call with ``n_tokens`` tokens on ``device_type`` runs outside
@@ -322,14 +339,7 @@ class SphericalQuantizer(Quantizer):
         lead = z.shape[:-1]
         cdt = torch.float64 if z.dtype == torch.float64 else torch.float32
         with torch.autocast(device_type=z.device.type, enabled=False):
-            zf = z.to(cdt)
-            finite_tok = None
-            if self.nan_policy == "raise" and not _is_compiling():
-                if not bool(torch.isfinite(zf).all()):
-                    self._raise_non_finite(z, torch.isfinite(zf).all(dim=-1))
-            else:  # sentinel semantics (also "raise" under torch.compile, which cannot raise)
-                finite_tok = torch.isfinite(zf).all(dim=-1)  # (...)
-                zf = torch.where(finite_tok[..., None], zf, torch.zeros_like(zf))
+            zf, finite_tok = self._finite_input(z, z.to(cdt))
             with torch.no_grad():
                 inv = _inv_norm(zf)  # (..., 1)
                 zn = zf * inv  # zero rows stay zero
