@@ -30,8 +30,8 @@ ALLOWED = {
     "cli": {"commands"},
 }
 #: shared by everything: the version, progress bars, output-path checks, compile notices,
-#: the result cache
-SHARED = {"lattiq", "progress", "_outputs", "_jitnotice", "resultcache"}
+#: the result cache, lazy package exports
+SHARED = {"lattiq", "progress", "_outputs", "_jitnotice", "resultcache", "_lazy"}
 #: deprecated re-exports of moved entry points (``python -m lattiq.models.train_tokenizer``)
 SHIMS = {"lattiq.models.train_tokenizer", "lattiq.models.train_var"}
 #: scripts with their own command line (``python -m``), outside the ``lattiq`` command

@@ -11,51 +11,41 @@ name is used; the commands are in :mod:`lattiq.commands.codec`.
 
 from __future__ import annotations
 
-import importlib
+from lattiq import _lazy
 
 _EXPORTS = {
-    "Codec": "codec",
-    "CompressResult": "codec",
-    "make_prior": "codec",
-    "prior_from_header": "codec",
-    "read_header": "codec",
-    "CodecFileError": "container",
-    "FORMAT_VERSION": "container",
-    "MAGIC": "container",
-    "pack": "container",
-    "unpack": "container",
-    "SymbolCoder": "entropy",
-    "quantize_counts": "entropy",
-    "quantize_logits": "entropy",
-    "quantize_probs": "entropy",
-    "PRIORS": "priors",
-    "Prior": "priors",
-    "UniformPrior": "priors",
-    "UnigramPrior": "unigram",
-    "fit_unigram": "unigram",
-    "load_unigram": "unigram",
-    "save_unigram": "unigram",
-    "ContextPrior": "context",
-    "Factorisation": "factor",
-    "factorisation_for": "factor",
-    "VARPrior": "var_prior",
-    "TokenLayout": "layout",
-    "read_image": "image",
-    "write_image": "image",
-    "tokenizer_sha256": "tokens",
-    "load_tokenizer": "tokens",
+    "Codec": ".codec",
+    "CompressResult": ".codec",
+    "make_prior": ".codec",
+    "prior_from_header": ".codec",
+    "read_header": ".codec",
+    "CodecFileError": ".container",
+    "FORMAT_VERSION": ".container",
+    "MAGIC": ".container",
+    "pack": ".container",
+    "unpack": ".container",
+    "SymbolCoder": ".entropy",
+    "quantize_counts": ".entropy",
+    "quantize_logits": ".entropy",
+    "quantize_probs": ".entropy",
+    "PRIORS": ".priors",
+    "Prior": ".priors",
+    "UniformPrior": ".priors",
+    "UnigramPrior": ".unigram",
+    "fit_unigram": ".unigram",
+    "load_unigram": ".unigram",
+    "save_unigram": ".unigram",
+    "ContextPrior": ".context",
+    "Factorisation": ".factor",
+    "factorisation_for": ".factor",
+    "VARPrior": ".var_prior",
+    "TokenLayout": ".layout",
+    "read_image": ".image",
+    "write_image": ".image",
+    "tokenizer_sha256": ".tokens",
+    "load_tokenizer": ".tokens",
 }
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = _lazy.lazy_exports(globals(), _EXPORTS)

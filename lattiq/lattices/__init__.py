@@ -8,8 +8,9 @@ and the kernels load when a name is first used, so that the ``lattiq`` command s
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from lattiq import _jitnotice, _lazy
 
 if TYPE_CHECKING:  # for type checkers and the API docs; at run time see __getattr__
     from .family import LatticeFamily
@@ -19,14 +20,14 @@ if TYPE_CHECKING:  # for type checkers and the API docs; at run time see __getat
 
 #: public name -> submodule that defines it
 _EXPORTS = {
-    "CONTAINS_TOL": "lattice",
-    "GolayCode": "golay",
-    "LATTICE_FAMILIES": "registry",
-    "Lattice": "lattice",
-    "LatticeFamily": "family",
-    "get_lattice": "registry",
-    "golay_code": "golay",
-    "list_lattices": "registry",
+    "CONTAINS_TOL": ".lattice",
+    "GolayCode": ".golay",
+    "LATTICE_FAMILIES": ".registry",
+    "Lattice": ".lattice",
+    "LatticeFamily": ".family",
+    "get_lattice": ".registry",
+    "golay_code": ".golay",
+    "list_lattices": ".registry",
 }
 
 __all__ = [
@@ -40,22 +41,5 @@ __all__ = [
     "list_lattices",
 ]
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        from lattiq._jitnotice import watch_compiles
-
-        watch_compiles()
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    try:  # a submodule not imported yet (``lattiq.spherecodes.bounds``)
-        return importlib.import_module(f".{name}", __name__)
-    except ModuleNotFoundError as err:
-        if err.name != f"{__name__}.{name}":
-            raise
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = _lazy.lazy_exports(globals(), _EXPORTS, submodules=True,
+                                        on_first_use=_jitnotice.watch_compiles)

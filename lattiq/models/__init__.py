@@ -11,8 +11,7 @@ name is used (the ``lattiq`` command is built without importing torch).
 
 from __future__ import annotations
 
-import importlib
-import warnings
+from lattiq import _lazy
 
 #: public name -> module that defines it
 _EXPORTS = {
@@ -43,18 +42,4 @@ _MOVED = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    if name in _MOVED:
-        warnings.warn(f"lattiq.models.{name} moved to {_MOVED[name]}.{name}; the old name "
-                      "goes in the next release", DeprecationWarning, stacklevel=2)
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = _lazy.lazy_exports(globals(), _EXPORTS, moved=_MOVED)

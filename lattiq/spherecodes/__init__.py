@@ -14,8 +14,9 @@ fast.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from lattiq import _jitnotice, _lazy
 
 if TYPE_CHECKING:  # for type checkers and the API docs; at run time see __getattr__
     from .bounds import (
@@ -48,32 +49,32 @@ if TYPE_CHECKING:  # for type checkers and the API docs; at run time see __getat
 
 #: public name -> submodule that defines it
 _EXPORTS = {
-    "CODE_FAMILIES": "registry",
-    "CodeStructure": "structure",
-    "EXAMPLE_CODES": "registry",
-    "ExactForm": "code",
-    "FibonacciStructure": "structure",
-    "LeechShellStructure": "structure",
-    "LeechSubsetStructure": "structure",
-    "NO_STRUCTURE": "structure",
-    "RootStructure": "structure",
-    "SignStructure": "structure",
-    "SphericalCode": "code",
-    "UsageStats": "usage",
-    "bits_per_codeword": "usage",
-    "delsarte_lp_bound": "bounds",
-    "delta_min_upper_bound": "bounds",
-    "design_strength": "design",
-    "design_strength_from_distribution": "design",
-    "entropy": "usage",
-    "get_code": "registry",
-    "kabatiansky_levenshtein_bound": "bounds",
-    "levenshtein_bound": "bounds",
-    "list_codes": "registry",
-    "perplexity": "usage",
-    "rankin_bound": "bounds",
-    "usage_histogram": "usage",
-    "usage_stats": "usage",
+    "CODE_FAMILIES": ".registry",
+    "CodeStructure": ".structure",
+    "EXAMPLE_CODES": ".registry",
+    "ExactForm": ".code",
+    "FibonacciStructure": ".structure",
+    "LeechShellStructure": ".structure",
+    "LeechSubsetStructure": ".structure",
+    "NO_STRUCTURE": ".structure",
+    "RootStructure": ".structure",
+    "SignStructure": ".structure",
+    "SphericalCode": ".code",
+    "UsageStats": ".usage",
+    "bits_per_codeword": ".usage",
+    "delsarte_lp_bound": ".bounds",
+    "delta_min_upper_bound": ".bounds",
+    "design_strength": ".design",
+    "design_strength_from_distribution": ".design",
+    "entropy": ".usage",
+    "get_code": ".registry",
+    "kabatiansky_levenshtein_bound": ".bounds",
+    "levenshtein_bound": ".bounds",
+    "list_codes": ".registry",
+    "perplexity": ".usage",
+    "rankin_bound": ".bounds",
+    "usage_histogram": ".usage",
+    "usage_stats": ".usage",
 }
 
 __all__ = [
@@ -105,22 +106,5 @@ __all__ = [
     "usage_stats",
 ]
 
-
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        from lattiq._jitnotice import watch_compiles
-
-        watch_compiles()
-        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    try:  # a submodule not imported yet (``lattiq.spherecodes.bounds``)
-        return importlib.import_module(f".{name}", __name__)
-    except ModuleNotFoundError as err:
-        if err.name != f"{__name__}.{name}":
-            raise
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = _lazy.lazy_exports(globals(), _EXPORTS, submodules=True,
+                                        on_first_use=_jitnotice.watch_compiles)
