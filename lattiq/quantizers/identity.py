@@ -52,11 +52,9 @@ class IdentityQuantizer(SphericalQuantizer):
         return "reference " + super().extra_repr()
 
     def forward(self, z: torch.Tensor) -> QuantizerOutput:  # (..., d) -> codes (..., d)
-        self._check_z(z)
-        lead = z.shape[:-1]
-        cdt = torch.float64 if z.dtype == torch.float64 else torch.float32
+        zf, finite_tok = self._finite_input(z)
+        lead, cdt = z.shape[:-1], zf.dtype
         with torch.autocast(device_type=z.device.type, enabled=False):
-            zf, finite_tok = self._finite_input(z, z.to(cdt))
             codes = zf * _inv_norm(zf)  # zero rows stay zero
             with torch.no_grad():
                 idx = self._search(codes.detach().reshape(-1, self.dim)).to(z.device)

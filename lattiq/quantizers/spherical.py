@@ -280,16 +280,18 @@ class SphericalQuantizer(Quantizer):
             "to index -1 with a zero code"
         )
 
-    def _finite_input(
-        self, z: torch.Tensor, zf: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Apply ``nan_policy`` to ``zf`` (``z`` in the compute dtype), (..., d).
+    def _finite_input(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The input of a forward pass: ``z`` checked (:meth:`_check_z`), cast to the compute
+        dtype (float64 for float64 input, else float32) as ``zf`` (..., d), and
+        ``nan_policy`` applied.
 
         Under ``"raise"`` (outside ``torch.compile``, which cannot raise) a non-finite token
         raises ``ValueError`` and ``(zf, None)`` comes back: every token is finite. Otherwise
         (sentinel semantics) non-finite tokens are zeroed and ``(zf, finite_tok)`` comes back,
         ``finite_tok`` (...) marking the finite ones.
         """
+        self._check_z(z)
+        zf = z.to(torch.float64 if z.dtype == torch.float64 else torch.float32)
         if self.nan_policy == "raise" and not _is_compiling():
             if not bool(torch.isfinite(zf).all()):
                 self._raise_non_finite(z, torch.isfinite(zf).all(dim=-1))
@@ -335,11 +337,9 @@ class SphericalQuantizer(Quantizer):
 
     # ------------------------------------------------------------------ contract
     def forward(self, z: torch.Tensor) -> QuantizerOutput:  # (..., d) -> codes (..., d)
-        self._check_z(z)
-        lead = z.shape[:-1]
-        cdt = torch.float64 if z.dtype == torch.float64 else torch.float32
+        zf, finite_tok = self._finite_input(z)
+        lead, cdt = z.shape[:-1], zf.dtype
         with torch.autocast(device_type=z.device.type, enabled=False):
-            zf, finite_tok = self._finite_input(z, z.to(cdt))
             with torch.no_grad():
                 inv = _inv_norm(zf)  # (..., 1)
                 zn = zf * inv  # zero rows stay zero
