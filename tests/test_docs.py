@@ -75,6 +75,7 @@ TINY: dict[str, list[str]] = {
     "benchmarks/bench_decoders.py": ["--quick", "--repeat", "1"],
     "benchmarks/bench_glue_decoders.py": ["--n", "2000", "--repeat", "1"],
     "benchmarks/rate_distortion.py": ["--fit-unigram", "64", "--fmnist-limit", "16"],
+    "benchmarks/var_prior_bits.py": ["--images", "4"],
     "benchmarks/compare_codes.py": ["--steps", "2", "--eval-images", "8", "--seeds", "0"],
     "benchmarks/bench_startup.py": ["--runs", "1"],
     "benchmarks/bench_report.py": ["--runs", "1", "--quick"],

@@ -51,3 +51,23 @@ def test_rate_distortion_smoke(codec_env, tmp_path, capsys):
     assert "| natural | leech | context |" in md
     assert (tmp_path / "rate_distortion.png").stat().st_size > 10_000
     assert (tmp_path / "table.md").read_text().strip() == md.strip()
+
+
+def test_var_prior_bits_codes_at_the_models_cross_entropy(codec_env, capsys):
+    """benchmarks/var_prior_bits.py: for the per-bit head the range coder's bits per token
+    equal the generator's null-label cross-entropy, in every framing."""
+    spec = importlib.util.spec_from_file_location(
+        "var_prior_bits", ROOT / "benchmarks" / "var_prior_bits.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    tok, var = codec_env["get"]("bsq-ms"), codec_env["get"]("var-bits")
+    assert mod.main(["--tokenizer", str(tok), "--var", str(var), "--images", "6",
+                     "--framings", "codec", "resize",
+                     "--fmnist-root", str(codec_env["fmnist"])]) == 0
+    rows = [r.split("|") for r in capsys.readouterr().out.splitlines()
+            if r.startswith("| codec") or r.startswith("| pad") or r.startswith("| resize")]
+    assert [r[1].strip() for r in rows] == ["codec", "resize"]
+    for r in rows:
+        var_bits, ce_null = float(r[3]), float(r[4])
+        assert 0 < var_bits <= 8.5  # a bsq-8 code: at most 8 bits a token, plus rounding
+        assert abs(var_bits - ce_null) <= 0.01 * ce_null + 0.02
