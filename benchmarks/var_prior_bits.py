@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from pathlib import Path
 
 FRAMINGS = ("codec", "pad", "resize")
 
