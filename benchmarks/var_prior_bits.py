@@ -1,10 +1,11 @@
 """How many bits the ``var`` and ``unigram`` priors spend per token, by image framing.
 
-The codec frames a Fashion-MNIST image as the rate-distortion benchmark does (28 px, edge
-padding on the right and bottom to the tokenizer's tile), while ``train-var`` caches its
-tokens from centre-padded images (``fit=pad``) and ``train-tokenizer`` trains on resized
-ones (``fit=resize``). This script encodes the same test images in the three framings with
-a multi-scale tokenizer and reports, per framing: the tokenizer's PSNR in its own frame, the
+The codec frames a 28-pixel Fashion-MNIST image in a larger tile by edge padding, centred
+(``codec``, the default) or, in files written before centring, on the right and bottom
+(``right-bottom``); ``train-var`` caches its tokens from centre-padded images (``pad``,
+background fill) and ``train-tokenizer`` trains on resized ones (``resize``). This script
+encodes the same test images in these framings with a multi-scale tokenizer and reports,
+per framing: the tokenizer's PSNR in its own frame, the
 bits per token of the generator as a prior (the codec's :class:`lattiq.codec.VARPrior` with
 the null label, through a real range coder), its training cross-entropy with the null label
 and with the true labels (for the ``bits`` and ``full`` heads the null-label figure is the
@@ -22,7 +23,7 @@ import argparse
 import math
 import sys
 
-FRAMINGS = ("codec", "pad", "resize")
+FRAMINGS = ("codec", "right-bottom", "pad", "resize")
 
 
 def framed_images(framing: str, size: int, n: int, root: str | None):
@@ -33,14 +34,15 @@ def framed_images(framing: str, size: int, n: int, root: str | None):
     from lattiq.codec.image import dataset_images, to_tiles
     from lattiq.data.fit import load_images
 
-    if framing == "codec":  # every tile is an image for the prior, as in a file
+    if framing in ("codec", "right-bottom"):  # every tile is an image, as in a file
         from lattiq.data import get_dataset
 
         labels = get_dataset("fashion-mnist", "test", 28, root=root)
         out, y = [], []
         for i, arr in enumerate(dataset_images("fashion-mnist", "test", size, 1, limit=n,
                                                root=root)):
-            tiles, _, _ = to_tiles(arr, size)
+            tiles, _, _ = to_tiles(arr, size, "edge" if framing == "right-bottom"
+                                   else "edge-centre")
             out.extend(tiles)
             y += [int(labels[i]["label"])] * len(tiles)
         x = torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
@@ -57,9 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--var", required=True, help="generator run directory")
     p.add_argument("--images", type=int, default=256, help="Fashion-MNIST test images")
     p.add_argument("--framings", nargs="+", default=list(FRAMINGS), choices=FRAMINGS,
-                   help="codec: as the codec tiles a 28-px image; pad: centred (train-var's "
-                        "token cache); resize: resampled (train-tokenizer); pad needs a "
-                        "tokenizer of at least 28 px")
+                   help="codec: as the codec tiles a 28-px image (centred edge padding); "
+                        "right-bottom: as files before centring; pad: centred with the "
+                        "background (train-var's token cache); resize: resampled "
+                        "(train-tokenizer); pad needs a tokenizer of at least 28 px")
     p.add_argument("--fmnist-root", help="Fashion-MNIST directory")
     args = p.parse_args(argv)
 

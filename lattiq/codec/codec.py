@@ -21,7 +21,7 @@ from .container import CodecFileError, pack, unpack
 from .context import ContextPrior
 from .entropy import PRECISION, SymbolCoder
 from .factor import factorisation_for, from_params
-from .image import MAX_PIXELS, from_tiles, tile_grid, to_tiles
+from .image import DEFAULT_PAD, MAX_PIXELS, PADS, from_tiles, tile_grid, to_tiles
 from .layout import TokenLayout, tokens_crc32
 from .priors import PRIORS, Prior, UniformPrior
 from .tokens import decode_tiles, encode_tiles, scale_sides, tokenizer_sha256
@@ -126,9 +126,16 @@ class Codec:
     tokenizer_name : str
         How the header names the tokenizer (its run directory), for the decoder's messages
         and as its default location.
+    pad : str
+        How :meth:`compress` pads an image to whole tiles (:data:`lattiq.codec.image.PADS`;
+        the default centres it). :meth:`decompress` follows the file's header.
     """
 
-    def __init__(self, tokenizer, prior: Prior, tokenizer_name: str = ""):
+    def __init__(self, tokenizer, prior: Prior, tokenizer_name: str = "",
+                 pad: str = DEFAULT_PAD):
+        if pad not in PADS:
+            raise ValueError(f"padding must be one of {PADS}, got {pad!r}")
+        self.pad = pad
         self.tokenizer = tokenizer
         self.prior = prior
         self.tokenizer_name = str(tokenizer_name)
@@ -143,9 +150,9 @@ class Codec:
     def reconstruct(self, image: np.ndarray) -> np.ndarray:
         """The tokenizer's reconstruction of ``image`` (what decompress returns)."""
         arr = self._check_image(image)
-        tiles, r, q = to_tiles(arr, self.size)
+        tiles, r, q = to_tiles(arr, self.size, self.pad)
         out = decode_tiles(self.tokenizer, encode_tiles(self.tokenizer, tiles))
-        return from_tiles(out, r, q, arr.shape[0], arr.shape[1])
+        return from_tiles(out, r, q, arr.shape[0], arr.shape[1], self.pad)
 
     def _check_image(self, image: np.ndarray) -> np.ndarray:
         a = np.asarray(image)
@@ -162,7 +169,7 @@ class Codec:
         """uint8 (H, W, C) -> a compressed file."""
         arr = self._check_image(image)
         h, w = arr.shape[:2]
-        tiles, r, q = to_tiles(arr, self.size)
+        tiles, r, q = to_tiles(arr, self.size, self.pad)
         layout = self.layout(r, q)
         self.prior.check_layout(layout)
         tokens = layout.check(encode_tiles(self.tokenizer, tiles))
@@ -175,7 +182,7 @@ class Codec:
                           "image_size": self.size, "channels": self.channels,
                           "codebook_size": layout.codebook_size, "scales": list(self.scales)},
             "image": {"width": w, "height": h, "mode": _MODES[self.channels]},
-            "tiling": {"tile": self.size, "rows": r, "cols": q, "pad": "edge"},
+            "tiling": {"tile": self.size, "rows": r, "cols": q, "pad": self.pad},
             "model": {"name": self.prior.name, "params": self.prior.params(),
                       "sha256": self.prior.fingerprint()},
             "coder": {"name": _CODER, "precision": PRECISION},
@@ -204,7 +211,7 @@ class Codec:
         if im["mode"] != _MODES[self.channels]:
             raise CodecFileError(f"corrupted header: mode {im['mode']!r} for a "
                                  f"{self.channels}-channel tokenizer")
-        if (tl["tile"], tl["pad"]) != (self.size, "edge") or (tl["rows"], tl["cols"]) != \
+        if tl["tile"] != self.size or tl["pad"] not in PADS or (tl["rows"], tl["cols"]) != \
                 tile_grid(h, w, self.size):  # fmt: skip
             raise CodecFileError("corrupted header: the tiling does not fit the image")
         c = header["coder"]
@@ -245,4 +252,5 @@ class Codec:
                                  "(another platform or torch build?) or the file is corrupted")
         tiles = decode_tiles(self.tokenizer, tokens)
         im = header["image"]
-        return from_tiles(tiles, layout.rows, layout.cols, im["height"], im["width"])
+        return from_tiles(tiles, layout.rows, layout.cols, im["height"], im["width"],
+                          header["tiling"]["pad"])

@@ -3,9 +3,12 @@
 Shape legend: ``H, W`` image height and width, ``C`` channels (1 or 3), ``S`` the
 tokenizer's image side (one tile), ``R, Q`` tile rows and columns, ``N = R·Q`` tiles.
 
-An image is brought to the tokenizer's channel count (gray ``L`` or ``RGB``), padded on the
-right and bottom to whole tiles by repeating its edge pixels, and cut into ``S × S`` tiles
-in row-major order; the decoder stitches the reconstructed tiles and crops the padding off.
+An image is brought to the tokenizer's channel count (gray ``L`` or ``RGB``), padded to whole
+tiles by repeating its edge pixels, and cut into ``S × S`` tiles in row-major order; the
+decoder stitches the reconstructed tiles and crops the padding off. The padding is split
+evenly between the two sides (``"edge-centre"``, the default: a 28-pixel image sits in the
+middle of a 32-pixel tile, as ``train-var`` frames Fashion-MNIST) or all on the right and
+bottom (``"edge"``, what files written before this option use; still read).
 """
 
 from __future__ import annotations
@@ -19,17 +22,23 @@ from PIL import Image, UnidentifiedImageError
 from lattiq.data import get_dataset
 
 __all__ = [
+    "DEFAULT_PAD",
     "MAX_PIXELS",
+    "PADS",
     "dataset_images",
     "SUPPORTED_MODES",
     "from_tiles",
     "image_to_array",
+    "pad_offsets",
     "read_image",
     "tile_grid",
     "to_tiles",
     "write_image",
 ]
 
+#: Paddings a file may name; new files use the first.
+PADS = ("edge-centre", "edge")
+DEFAULT_PAD = PADS[0]
 #: Pillow modes the codec reads; palette images only without transparency.
 SUPPORTED_MODES = ("1", "L", "P", "RGB")
 #: Largest image (pixels) the codec reads or a header may claim.
@@ -115,23 +124,37 @@ def tile_grid(height: int, width: int, tile: int) -> tuple[int, int]:
     return math.ceil(height / tile), math.ceil(width / tile)
 
 
-def to_tiles(arr: np.ndarray, tile: int) -> tuple[np.ndarray, int, int]:
-    """uint8 (H, W, C) -> (tiles uint8 (N, S, S, C), R, Q), edge padding on the right/bottom."""
+def pad_offsets(height: int, width: int, tile: int, pad: str = DEFAULT_PAD) -> tuple[int, int]:
+    """Rows and columns of padding above and left of the image (see the module docstring)."""
+    if pad not in PADS:
+        raise ValueError(f"padding must be one of {PADS}, got {pad!r}")
+    if pad == "edge":
+        return 0, 0
+    r, q = tile_grid(height, width, tile)
+    return (r * tile - height) // 2, (q * tile - width) // 2
+
+
+def to_tiles(arr: np.ndarray, tile: int, pad: str = DEFAULT_PAD) -> tuple[np.ndarray, int, int]:
+    """uint8 (H, W, C) -> (tiles uint8 (N, S, S, C), R, Q), edge padding as ``pad`` says."""
     h, w, _ = arr.shape
     r, q = tile_grid(h, w, tile)
-    padded = np.pad(arr, ((0, r * tile - h), (0, q * tile - w), (0, 0)), mode="edge")
+    top, left = pad_offsets(h, w, tile, pad)
+    padded = np.pad(arr, ((top, r * tile - h - top), (left, q * tile - w - left), (0, 0)),
+                    mode="edge")
     tiles = padded.reshape(r, tile, q, tile, -1).transpose(0, 2, 1, 3, 4)
     return np.ascontiguousarray(tiles.reshape(r * q, tile, tile, -1)), r, q
 
 
-def from_tiles(tiles: np.ndarray, rows: int, cols: int, height: int, width: int) -> np.ndarray:
+def from_tiles(tiles: np.ndarray, rows: int, cols: int, height: int, width: int,
+               pad: str = DEFAULT_PAD) -> np.ndarray:
     """Inverse of :func:`to_tiles`: (N, S, S, C) -> (H, W, C), padding cropped."""
     n, s, _, c = tiles.shape
     if n != rows * cols:
         raise ValueError(f"{n} tiles do not make a {rows}x{cols} grid")
     full = tiles.reshape(rows, cols, s, s, c).transpose(0, 2, 1, 3, 4).reshape(rows * s,
                                                                               cols * s, c)
-    return np.ascontiguousarray(full[:height, :width])
+    top, left = pad_offsets(height, width, s, pad)
+    return np.ascontiguousarray(full[top : top + height, left : left + width])
 
 
 def dataset_images(data: str, split: str, size: int, channels: int, limit: int | None = None,

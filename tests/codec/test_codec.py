@@ -20,12 +20,14 @@ from lattiq.codec.unigram import fit_unigram, load_unigram, save_unigram
 IMAGES = {**synthetic_images(), **photo_images()}
 
 
-def _direct_reconstruction(tok, image: np.ndarray) -> np.ndarray:
-    """The tokenizer run by hand, without the codec: tiles -> encode -> decode -> crop."""
+def _direct_reconstruction(tok, image: np.ndarray, pad: str = "edge-centre") -> np.ndarray:
+    """The tokenizer run by hand, without the codec: tiles -> encode -> decode -> crop.
+    ``pad``: centred edge padding (half above/left, rounded down) or all right/bottom."""
     s = tok.config.image_size
     h, w = image.shape[:2]
     r, q = -(-h // s), -(-w // s)
-    padded = np.pad(image, ((0, r * s - h), (0, q * s - w), (0, 0)), mode="edge")
+    t, lf = ((r * s - h) // 2, (q * s - w) // 2) if pad == "edge-centre" else (0, 0)
+    padded = np.pad(image, ((t, r * s - h - t), (lf, q * s - w - lf), (0, 0)), mode="edge")
     x = torch.from_numpy(padded).permute(2, 0, 1).float() / 127.5 - 1.0  # (C, rS, qS)
     tiles = x.reshape(x.shape[0], r, s, q, s).permute(1, 3, 0, 2, 4).reshape(r * q, -1, s, s)
     torch.set_num_threads(1)
@@ -34,7 +36,7 @@ def _direct_reconstruction(tok, image: np.ndarray) -> np.ndarray:
         y = tok.decode_indices(idx)
     u8 = ((y.clamp(-1, 1) + 1) * 127.5 + 0.5).floor().to(torch.uint8)  # (N, C, s, s)
     full = u8.reshape(r, q, -1, s, s).permute(0, 3, 1, 4, 2).reshape(r * s, q * s, -1)
-    return full[:h, :w].numpy()
+    return full[t : t + h, lf : lf + w].numpy()
 
 
 @pytest.fixture(scope="module")
@@ -272,9 +274,25 @@ def test_forged_header_values_are_refused(leech):
         {"coder": {"name": "other", "precision": 24}},
         {"tokens": {**base["tokens"], "count": 3}},
         {"tokenizer": {**base["tokenizer"], "image_size": 32}},
+        {"tiling": {**base["tiling"], "pad": "zero"}},
     ):
         with pytest.raises(CodecFileError):
             codec.decompress(pack({**base, **change}, payload))
+
+
+def test_files_with_right_bottom_padding_still_decode(leech):
+    """Files written before centred padding say ``"pad": "edge"``; they decode with it."""
+    path, tok = leech
+    image = IMAGES[sorted(k for k in IMAGES if IMAGES[k].shape[0] % tok.config.image_size)[0]]
+    old = Codec(tok, make_prior("uniform", tok), str(path), pad="edge").compress(image)
+    assert read_header(old.data)["tiling"]["pad"] == "edge"
+    new = Codec(tok, make_prior("uniform", tok), str(path))
+    out = new.decompress(old.data)
+    assert np.array_equal(out, _direct_reconstruction(tok, image, pad="edge"))
+    # and the default codec centres the image instead: another framing, another file
+    assert read_header(new.compress(image).data)["tiling"]["pad"] == "edge-centre"
+    with pytest.raises(ValueError, match="padding"):
+        Codec(tok, make_prior("uniform", tok), str(path), pad="zero")
 
 
 def test_image_checks(leech):

@@ -8,21 +8,36 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from lattiq.codec.image import from_tiles, read_image, to_tiles, write_image
+from lattiq.codec.image import PADS, from_tiles, read_image, to_tiles, write_image
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.integers(1, 50), st.integers(1, 50), st.integers(1, 17), st.sampled_from([1, 3]))
-def test_tiles_round_trip_and_edge_padding(h, w, s, c):
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 50), st.integers(1, 50), st.integers(1, 17), st.sampled_from([1, 3]),
+       st.sampled_from(PADS))
+def test_tiles_round_trip_and_edge_padding(h, w, s, c, pad):
     rng = np.random.default_rng(h * 1000 + w * 10 + s)
     a = rng.integers(0, 256, (h, w, c)).astype(np.uint8)
-    tiles, r, q = to_tiles(a, s)
+    tiles, r, q = to_tiles(a, s, pad)
     assert tiles.shape == (r * q, s, s, c) and r * s >= h > (r - 1) * s
-    assert np.array_equal(from_tiles(tiles, r, q, h, w), a)
-    # oracle: pixel (y, x) of tile (i, j) is the image at (min(i s + y, h-1), min(j s + x, w-1))
+    assert np.array_equal(from_tiles(tiles, r, q, h, w, pad), a)
+    # oracle: pixel (y, x) of tile (i, j) is the image at (i s + y - top, j s + x - left),
+    # clipped to the image; the padding above/left is half of it (rounded down) or none
+    top = (r * s - h) // 2 if pad == "edge-centre" else 0
+    left = (q * s - w) // 2 if pad == "edge-centre" else 0
     i, j, y, x = rng.integers(0, r), rng.integers(0, q), rng.integers(0, s), rng.integers(0, s)
-    want = a[min(i * s + y, h - 1), min(j * s + x, w - 1)]
+    want = a[min(max(i * s + y - top, 0), h - 1), min(max(j * s + x - left, 0), w - 1)]
     assert np.array_equal(tiles[i * q + j, y, x], want)
+
+
+def test_centred_padding_frames_fashion_mnist_as_the_generator_does():
+    a = np.zeros((28, 28, 1), np.uint8)
+    a[0, 0] = a[27, 27] = 255
+    tiles, r, q = to_tiles(a, 32)  # default: centred
+    assert (r, q) == (1, 1) and tiles[0, 2, 2, 0] == 255 and tiles[0, 29, 29, 0] == 255
+    tiles, _, _ = to_tiles(a, 32, "edge")
+    assert tiles[0, 0, 0, 0] == 255 and tiles[0, 27, 27, 0] == 255
+    with pytest.raises(ValueError, match="padding"):
+        to_tiles(a, 32, "zero")
 
 
 def _save(tmp_path, im, name="x.png"):

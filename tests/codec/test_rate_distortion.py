@@ -62,11 +62,11 @@ def test_var_prior_bits_codes_at_the_models_cross_entropy(codec_env, capsys):
     spec.loader.exec_module(mod)
     tok, var = codec_env["get"]("bsq-ms"), codec_env["get"]("var-bits")
     assert mod.main(["--tokenizer", str(tok), "--var", str(var), "--images", "6",
-                     "--framings", "codec", "resize",
+                     "--framings", "codec", "right-bottom", "resize",
                      "--fmnist-root", str(codec_env["fmnist"])]) == 0
     rows = [r.split("|") for r in capsys.readouterr().out.splitlines()
-            if r.startswith("| codec") or r.startswith("| pad") or r.startswith("| resize")]
-    assert [r[1].strip() for r in rows] == ["codec", "resize"]
+            if r.startswith(("| codec", "| right-bottom", "| pad", "| resize"))]
+    assert [r[1].strip() for r in rows] == ["codec", "right-bottom", "resize"]
     for r in rows:
         var_bits, ce_null = float(r[3]), float(r[4])
         assert 0 < var_bits <= 8.5  # a bsq-8 code: at most 8 bits a token, plus rounding
