@@ -104,6 +104,33 @@ def e8_kernel(x, inv_scale, out):  # pragma: no cover - compiled
                 out[k, i] = 2 * f0[i]
 
 
+@numba.njit(inline="always")
+def _an_round(v, m, f, e):  # pragma: no cover - compiled
+    """First step of the A_n rule on ``v[:m]``: project onto ``Σ = 0`` with a
+    Neumaier-compensated mean (right to the last bit), round each coordinate into ``f`` and
+    keep its rounding error ``e = (v - mean) - f``; returns ``Δ = Σ f``, the number of
+    coordinates the caller must move (see :func:`an_kernel`)."""
+    s = 0.0
+    comp = 0.0
+    for i in range(m):
+        vi = v[i]
+        tt = s + vi
+        if abs(s) >= abs(vi):
+            comp += (s - tt) + vi
+        else:
+            comp += (vi - tt) + s
+        s = tt
+    mean = (s + comp) / m
+    delta = np.int64(0)
+    for i in range(m):
+        w = v[i] - mean
+        r = np.floor(w + 0.5)
+        f[i] = np.int64(r)
+        e[i] = w - r
+        delta += f[i]
+    return delta
+
+
 @numba.njit(**_JIT)
 def an_kernel(x, inv_scale, out):  # pragma: no cover - compiled
     """Nearest point of A_n = {v in Z^(n+1) : sum v = 0} (Conway & Sloane 1982, sort-based).
@@ -118,25 +145,9 @@ def an_kernel(x, inv_scale, out):  # pragma: no cover - compiled
     e = np.empty(n1)
     f = np.empty(n1, np.int64)
     for k in range(N):
-        s = 0.0
-        comp = 0.0  # Neumaier-compensated sum, so the mean is right to the last bit
         for i in range(n1):
-            vi = np.float64(x[k, i]) * inv_scale
-            v[i] = vi
-            tt = s + vi
-            if abs(s) >= abs(vi):
-                comp += (s - tt) + vi
-            else:
-                comp += (vi - tt) + s
-            s = tt
-        mean = (s + comp) / n1
-        delta = np.int64(0)
-        for i in range(n1):
-            w = v[i] - mean
-            r = np.floor(w + 0.5)
-            f[i] = np.int64(r)
-            e[i] = w - r
-            delta += f[i]
+            v[i] = np.float64(x[k, i]) * inv_scale
+        delta = _an_round(v, n1, f, e)
         if delta != 0:
             order = np.argsort(e, kind="mergesort")
             if delta > 0:

@@ -12,36 +12,21 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._decode_kernels import _dn_one
+from ._decode_kernels import _an_round, _dn_one
 
 _JIT = dict(cache=True, nogil=True)
 
 
 @numba.njit(inline="always")
 def _an_one(v, m, f, e, order):  # pragma: no cover - compiled
-    """Nearest point ``f`` of A_{m-1} = {z ∈ Z^m : Σz = 0} to ``v[:m]`` (the rule of
-    ``an_kernel``: project on Σ = 0 with a compensated mean, round, then move the |Δ|
-    coordinates with the most extreme rounding errors, a stable order breaking ties by
-    index)."""
-    s = 0.0
-    comp = 0.0
+    """Nearest point ``f`` of A_{m-1} = {z ∈ Z^m : Σz = 0} to ``v[:m]`` by the rule of
+    ``an_kernel`` (:func:`_an_round`, then the |Δ| coordinates with the most extreme
+    rounding errors move); the stable order by error is an insertion sort, cheap for the
+    small blocks here, with ties broken by index as in ``an_kernel``'s merge sort."""
+    delta = _an_round(v, m, f, e)
+    if delta == 0:
+        return
     for i in range(m):
-        vi = v[i]
-        tt = s + vi
-        if abs(s) >= abs(vi):
-            comp += (s - tt) + vi
-        else:
-            comp += (vi - tt) + s
-        s = tt
-    mean = (s + comp) / m
-    delta = np.int64(0)
-    for i in range(m):
-        w = v[i] - mean
-        r = np.floor(w + 0.5)
-        f[i] = np.int64(r)
-        e[i] = w - r
-        delta += f[i]
-        # stable insertion of i into the order by error
         j = i
         while j > 0 and e[order[j - 1]] > e[i]:
             order[j] = order[j - 1]
@@ -50,7 +35,7 @@ def _an_one(v, m, f, e, order):  # pragma: no cover - compiled
     if delta > 0:
         for j in range(delta):
             f[order[j]] -= 1
-    elif delta < 0:
+    else:
         for j in range(-delta):
             f[order[m - 1 - j]] += 1
 
